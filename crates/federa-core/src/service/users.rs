@@ -1,0 +1,189 @@
+//! Users: create (optionally with a password and activation), read, list, replace the profile,
+//! lifecycle (activate, deactivate, unlock) and delete, following Okta's Users API semantics.
+
+use crate::ctx::Ctx;
+use crate::error::CoreError;
+use crate::model::{User, UserProfile, UserQuery, UserStatus};
+use crate::page::{Page, PageRequest};
+use crate::password::PasswordHasher;
+use crate::ports::StoreError;
+use federa_types::{GroupId, OrgId, Secret, UserId};
+
+/// Input of [`create`].
+#[derive(Debug)]
+pub struct NewUser {
+    /// Profile.
+    pub profile: UserProfile,
+    /// Initial password, if any.
+    pub password: Option<Secret<String>>,
+    /// Groups to join.
+    pub group_ids: Vec<GroupId>,
+}
+
+fn login_conflict(e: StoreError) -> CoreError {
+    match e {
+        StoreError::Conflict(_) => CoreError::invalid(
+            "profile.login",
+            "An object with this field already exists in the current organization",
+        ),
+        StoreError::MissingReference(what) => CoreError::invalid("groupIds", format!("{what} does not exist")),
+        other => CoreError::Store(other),
+    }
+}
+
+async fn hash_password(ctx: &Ctx, password: Secret<String>) -> Result<Secret<String>, CoreError> {
+    PasswordHasher::check_policy(password.expose())?;
+    ctx.hasher.hash(password, ctx.random()).await
+}
+
+/// Creates a user. With `activate` the user becomes ACTIVE (or PROVISIONED without a
+/// password); otherwise STAGED.
+pub async fn create(ctx: &Ctx, org: &OrgId, input: NewUser, activate: bool) -> Result<User, CoreError> {
+    input.profile.validate()?;
+    if input.group_ids.len() > 100 {
+        return Err(CoreError::invalid("groupIds", "at most 100 groups"));
+    }
+    let password_hash = match input.password {
+        Some(p) => Some(hash_password(ctx, p).await?),
+        None => None,
+    };
+    let now = ctx.clock.now();
+    let status = match (activate, password_hash.is_some()) {
+        (false, _) => UserStatus::Staged,
+        (true, true) => UserStatus::Active,
+        (true, false) => UserStatus::Provisioned,
+    };
+    let user = User {
+        id: UserId::generate(ctx.rng.as_ref()),
+        org_id: org.clone(),
+        status,
+        profile: input.profile,
+        password_changed: password_hash.as_ref().map(|_| now),
+        password_hash,
+        created: now,
+        activated: activate.then_some(now),
+        status_changed: activate.then_some(now),
+        last_login: None,
+        last_updated: now,
+        failed_logins: 0,
+    };
+    ctx.store.create_user(&user, &input.group_ids).await.map_err(login_conflict)?;
+    Ok(user)
+}
+
+/// A user by id, or by login when the argument is not an id (as Okta allows).
+pub async fn get(ctx: &Ctx, org: &OrgId, id_or_login: &str) -> Result<User, CoreError> {
+    let found = match UserId::parse(id_or_login) {
+        Ok(id) => ctx.store.user_by_id(org, &id).await?,
+        Err(_) => ctx.store.user_by_login(org, id_or_login).await?,
+    };
+    found.ok_or_else(|| CoreError::NotFound(format!("user '{}'", id_or_login.chars().take(100).collect::<String>())))
+}
+
+/// A page of users.
+pub async fn list(ctx: &Ctx, org: &OrgId, query: &UserQuery, page: &PageRequest) -> Result<Page<User>, CoreError> {
+    let items = ctx.store.list_users(org, query, page).await?;
+    Ok(Page::from_overfetch(items, page.limit, |u| u.id.to_string()))
+}
+
+/// Replaces the profile (and the password when one is given).
+pub async fn update(ctx: &Ctx, org: &OrgId, id_or_login: &str, profile: UserProfile, password: Option<Secret<String>>) -> Result<User, CoreError> {
+    profile.validate()?;
+    let mut user = get(ctx, org, id_or_login).await?;
+    let now = ctx.clock.now();
+    if let Some(p) = password {
+        user.password_hash = Some(hash_password(ctx, p).await?);
+        user.password_changed = Some(now);
+    }
+    user.profile = profile;
+    user.last_updated = now;
+    if !ctx.store.update_user(&user).await.map_err(login_conflict)? {
+        return Err(CoreError::NotFound("user".into()));
+    }
+    Ok(user)
+}
+
+/// Lifecycle transitions of the Users API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// STAGED/PROVISIONED/DEPROVISIONED → ACTIVE (PROVISIONED without a password).
+    Activate,
+    /// Any but DEPROVISIONED → DEPROVISIONED.
+    Deactivate,
+    /// LOCKED_OUT → ACTIVE, failed attempts reset.
+    Unlock,
+}
+
+impl Lifecycle {
+    /// Parses the path segment.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "activate" => Some(Self::Activate),
+            "deactivate" => Some(Self::Deactivate),
+            "unlock" => Some(Self::Unlock),
+            _ => None,
+        }
+    }
+}
+
+/// Applies a lifecycle transition.
+pub async fn lifecycle(ctx: &Ctx, org: &OrgId, id_or_login: &str, op: Lifecycle) -> Result<User, CoreError> {
+    let mut user = get(ctx, org, id_or_login).await?;
+    let next = match (op, user.status) {
+        (Lifecycle::Activate, UserStatus::Staged | UserStatus::Provisioned | UserStatus::Deprovisioned) => {
+            if user.password_hash.is_some() { UserStatus::Active } else { UserStatus::Provisioned }
+        }
+        (Lifecycle::Activate, s) => {
+            return Err(CoreError::Conflict(format!("Activation failed because the user is {}", s.as_str())));
+        }
+        (Lifecycle::Deactivate, UserStatus::Deprovisioned) => {
+            return Err(CoreError::Conflict("The user is already deactivated".into()));
+        }
+        (Lifecycle::Deactivate, _) => UserStatus::Deprovisioned,
+        (Lifecycle::Unlock, UserStatus::LockedOut) => UserStatus::Active,
+        (Lifecycle::Unlock, s) => {
+            return Err(CoreError::Conflict(format!("Unlock failed because the user is {}, not LOCKED_OUT", s.as_str())));
+        }
+    };
+    let now = ctx.clock.now();
+    if next == user.status && op == Lifecycle::Activate {
+        // PROVISIONED without a password stays PROVISIONED: nothing to do.
+        return Ok(user);
+    }
+    user.status = next;
+    user.status_changed = Some(now);
+    user.last_updated = now;
+    if op == Lifecycle::Activate && user.activated.is_none() {
+        user.activated = Some(now);
+    }
+    if op == Lifecycle::Unlock {
+        user.failed_logins = 0;
+    }
+    if !ctx.store.update_user(&user).await? {
+        return Err(CoreError::NotFound("user".into()));
+    }
+    Ok(user)
+}
+
+/// What [`delete`] did: Okta deactivates an active user on the first DELETE and removes a
+/// deactivated one on the second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deleted {
+    /// The user was deactivated.
+    Deactivated,
+    /// The user is gone.
+    Removed,
+}
+
+/// Deletes a user (deactivating first, as Okta does).
+pub async fn delete(ctx: &Ctx, org: &OrgId, id_or_login: &str) -> Result<Deleted, CoreError> {
+    let user = get(ctx, org, id_or_login).await?;
+    if user.status != UserStatus::Deprovisioned {
+        lifecycle(ctx, org, user.id.as_str(), Lifecycle::Deactivate).await?;
+        return Ok(Deleted::Deactivated);
+    }
+    if !ctx.store.delete_user(org, &user.id).await? {
+        return Err(CoreError::NotFound("user".into()));
+    }
+    Ok(Deleted::Removed)
+}

@@ -1,0 +1,134 @@
+//! `federa-store`: the sqlx implementation of `federa-core`'s ports, on SQLite (default, a file
+//! under the data directory, WAL mode) or PostgreSQL (when the URL says `postgres://`). One code
+//! path serves both through sqlx's `Any` driver with portable SQL; each backend has its own
+//! migration directory. Every query on tenant data filters by org id.
+
+mod error;
+mod groups;
+mod orgs;
+mod users;
+
+use federa_core::ports::{Store, StoreError, StoreResult};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+use std::path::Path;
+use std::time::Duration;
+
+pub use error::map_err;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database a URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend named by a database URL.
+    pub fn of_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::Backend(
+                "database URL must start with sqlite:, postgres:// or postgresql://".into(),
+            ))
+        }
+    }
+}
+
+/// The SQLite URL for the database file under `data_dir` (created if missing).
+pub fn sqlite_url_for_dir(data_dir: &Path) -> Result<String, StoreError> {
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        StoreError::Backend(format!("cannot create data directory {}: {e}", data_dir.display()))
+    })?;
+    let file = data_dir.join("federa.db");
+    let path = file
+        .to_str()
+        .ok_or_else(|| StoreError::Backend("data directory path is not valid UTF-8".into()))?;
+    let mut url = url::Url::parse("sqlite://localhost/")
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
+    url.set_path(path);
+    // sqlx wants `sqlite://<path>`; build it from the percent-encoded path.
+    Ok(format!("sqlite://{}?mode=rwc", url.path()))
+}
+
+/// The sqlx-backed store.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl SqlStore {
+    /// Connects to `url` with at most `max_connections` connections.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        install_default_drivers();
+        let backend = Backend::of_url(url)?;
+        let mut opts = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10));
+        if backend == Backend::Sqlite {
+            opts = opts.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    conn.execute("PRAGMA busy_timeout = 5000").await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = opts.connect(url).await.map_err(|e| StoreError::Backend(format!("cannot connect: {e}")))?;
+        if backend == Backend::Sqlite {
+            pool.execute("PRAGMA journal_mode = WAL").await.map_err(map_err)?;
+        }
+        Ok(Self { pool, backend })
+    }
+
+    /// Applies pending migrations for this backend.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let m = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        m.run(&self.pool).await.map_err(|e| StoreError::Backend(format!("migration failed: {e}")))
+    }
+
+    /// The SQLite journal mode (for tests of the WAL setting); None on PostgreSQL.
+    pub async fn sqlite_journal_mode(&self) -> StoreResult<Option<String>> {
+        if self.backend != Backend::Sqlite {
+            return Ok(None);
+        }
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&self.pool).await.map_err(map_err)?;
+        Ok(Some(mode))
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for SqlStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map_err)?;
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}

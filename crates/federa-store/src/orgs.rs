@@ -1,0 +1,131 @@
+//! Orgs, hosts and API tokens.
+
+use crate::SqlStore;
+use crate::error::{corrupt, map_err};
+use federa_core::model::{ApiToken, Engine, Org};
+use federa_core::ports::{OrgRepo, StoreError, StoreResult, TokenRepo};
+use federa_types::{ApiTokenId, OrgId, Timestamp};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+async fn load_org(store: &SqlStore, row: AnyRow) -> StoreResult<Org> {
+    let id: String = row.try_get("id").map_err(map_err)?;
+    let engine: String = row.try_get("engine").map_err(map_err)?;
+    let hosts: Vec<String> = sqlx::query_scalar("SELECT host FROM org_hosts WHERE org_id = $1 ORDER BY host")
+        .bind(&id)
+        .fetch_all(store.pool())
+        .await
+        .map_err(map_err)?;
+    Ok(Org {
+        id: OrgId::parse(&id).map_err(|e| corrupt("org id", e))?,
+        name: row.try_get("name").map_err(map_err)?,
+        hosts,
+        engine: Engine::parse(&engine).ok_or_else(|| corrupt("org engine", &engine))?,
+        created: Timestamp(row.try_get("created").map_err(map_err)?),
+    })
+}
+
+fn token_from_row(row: &AnyRow) -> StoreResult<ApiToken> {
+    let id: String = row.try_get("id").map_err(map_err)?;
+    let org: String = row.try_get("org_id").map_err(map_err)?;
+    Ok(ApiToken {
+        id: ApiTokenId::parse(&id).map_err(|e| corrupt("token id", e))?,
+        org_id: OrgId::parse(&org).map_err(|e| corrupt("org id", e))?,
+        name: row.try_get("name").map_err(map_err)?,
+        token_hash: row.try_get("token_hash").map_err(map_err)?,
+        created: Timestamp(row.try_get("created").map_err(map_err)?),
+    })
+}
+
+async fn insert_token<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(ex: E, t: &ApiToken) -> StoreResult<()> {
+    sqlx::query("INSERT INTO api_tokens (id, org_id, name, token_hash, created) VALUES ($1, $2, $3, $4, $5)")
+        .bind(t.id.as_str())
+        .bind(t.org_id.as_str())
+        .bind(&t.name)
+        .bind(&t.token_hash)
+        .bind(t.created.0)
+        .execute(ex)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl OrgRepo for SqlStore {
+    async fn create_org(&self, org: &Org, first_token: Option<&ApiToken>) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        sqlx::query("INSERT INTO orgs (id, name, engine, created) VALUES ($1, $2, $3, $4)")
+            .bind(org.id.as_str())
+            .bind(&org.name)
+            .bind(org.engine.as_str())
+            .bind(org.created.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        for host in &org.hosts {
+            sqlx::query("INSERT INTO org_hosts (host, org_id) VALUES ($1, $2)")
+                .bind(host)
+                .bind(org.id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match map_err(e) {
+                    StoreError::Conflict(_) => StoreError::Conflict(format!("host '{host}'")),
+                    other => other,
+                })?;
+        }
+        if let Some(t) = first_token {
+            insert_token(&mut *tx, t).await?;
+        }
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn org_by_host(&self, host: &str) -> StoreResult<Option<Org>> {
+        let row = sqlx::query(
+            "SELECT o.id, o.name, o.engine, o.created FROM orgs o JOIN org_hosts h ON h.org_id = o.id WHERE h.host = $1",
+        )
+        .bind(host)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(map_err)?;
+        match row {
+            Some(r) => Ok(Some(load_org(self, r).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn org_by_id(&self, id: &OrgId) -> StoreResult<Option<Org>> {
+        let row = sqlx::query("SELECT id, name, engine, created FROM orgs WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(map_err)?;
+        match row {
+            Some(r) => Ok(Some(load_org(self, r).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn count_orgs(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM orgs").fetch_one(self.pool()).await.map_err(map_err)
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenRepo for SqlStore {
+    async fn create_token(&self, token: &ApiToken) -> StoreResult<()> {
+        insert_token(self.pool(), token).await.map_err(|e| match e {
+            StoreError::MissingReference(_) => StoreError::MissingReference(format!("org '{}'", token.org_id)),
+            other => other,
+        })
+    }
+
+    async fn token_by_hash(&self, org: &OrgId, token_hash: &str) -> StoreResult<Option<ApiToken>> {
+        let row = sqlx::query("SELECT id, org_id, name, token_hash, created FROM api_tokens WHERE org_id = $1 AND token_hash = $2")
+            .bind(org.as_str())
+            .bind(token_hash)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+}

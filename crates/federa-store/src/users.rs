@@ -1,0 +1,221 @@
+//! Users. The profile is stored as JSON text; lower-cased copies of login, email and names are
+//! kept in their own columns for case-insensitive uniqueness and prefix search.
+
+use crate::SqlStore;
+use crate::error::{corrupt, map_err};
+use federa_core::model::{User, UserProfile, UserQuery, UserSearch, UserStatus};
+use federa_core::page::PageRequest;
+use federa_core::ports::{StoreError, StoreResult, UserRepo};
+use federa_types::{GroupId, OrgId, Secret, Timestamp, UserId};
+use sqlx::{AssertSqlSafe, Row};
+use sqlx::any::AnyRow;
+
+pub(crate) const USER_COLUMNS: &str = "u.id, u.org_id, u.status, u.profile, u.password_hash, u.created, u.activated, \
+    u.status_changed, u.last_login, u.last_updated, u.password_changed, u.failed_logins";
+
+pub(crate) fn user_from_row(row: &AnyRow) -> StoreResult<User> {
+    let id: String = row.try_get("id").map_err(map_err)?;
+    let org: String = row.try_get("org_id").map_err(map_err)?;
+    let status: String = row.try_get("status").map_err(map_err)?;
+    let profile: String = row.try_get("profile").map_err(map_err)?;
+    let ts = |c: &str| -> StoreResult<Option<Timestamp>> {
+        Ok(row.try_get::<Option<i64>, _>(c).map_err(map_err)?.map(Timestamp))
+    };
+    Ok(User {
+        id: UserId::parse(&id).map_err(|e| corrupt("user id", e))?,
+        org_id: OrgId::parse(&org).map_err(|e| corrupt("org id", e))?,
+        status: UserStatus::parse(&status).ok_or_else(|| corrupt("user status", &status))?,
+        profile: serde_json::from_str::<UserProfile>(&profile).map_err(|e| corrupt("user profile", e))?,
+        password_hash: row.try_get::<Option<String>, _>("password_hash").map_err(map_err)?.map(Secret::new),
+        created: Timestamp(row.try_get("created").map_err(map_err)?),
+        activated: ts("activated")?,
+        status_changed: ts("status_changed")?,
+        last_login: ts("last_login")?,
+        last_updated: Timestamp(row.try_get("last_updated").map_err(map_err)?),
+        password_changed: ts("password_changed")?,
+        failed_logins: row.try_get("failed_logins").map_err(map_err)?,
+    })
+}
+
+fn lower(s: &Option<String>) -> String {
+    s.as_deref().unwrap_or("").to_lowercase()
+}
+
+/// `LIKE` pattern matching strings that start with `prefix` (case already folded).
+pub(crate) fn prefix_pattern(prefix: &str) -> String {
+    let mut p = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+fn profile_json(p: &UserProfile) -> StoreResult<String> {
+    serde_json::to_string(p).map_err(|e| StoreError::Backend(format!("cannot encode profile: {e}")))
+}
+
+fn login_conflict(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Conflict(_) => StoreError::Conflict("login".into()),
+        other => other,
+    }
+}
+
+#[async_trait::async_trait]
+impl UserRepo for SqlStore {
+    async fn create_user(&self, u: &User, groups: &[GroupId]) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO users (id, org_id, status, login, login_lower, email_lower, first_name_lower, last_name_lower, \
+             profile, password_hash, created, activated, status_changed, last_login, last_updated, password_changed, failed_logins) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        )
+        .bind(u.id.as_str())
+        .bind(u.org_id.as_str())
+        .bind(u.status.as_str())
+        .bind(&u.profile.login)
+        .bind(u.profile.login.to_lowercase())
+        .bind(u.profile.email.to_lowercase())
+        .bind(lower(&u.profile.first_name))
+        .bind(lower(&u.profile.last_name))
+        .bind(profile_json(&u.profile)?)
+        .bind(u.password_hash.as_ref().map(|h| h.expose().clone()))
+        .bind(u.created.0)
+        .bind(u.activated.map(|t| t.0))
+        .bind(u.status_changed.map(|t| t.0))
+        .bind(u.last_login.map(|t| t.0))
+        .bind(u.last_updated.0)
+        .bind(u.password_changed.map(|t| t.0))
+        .bind(u.failed_logins)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| login_conflict(map_err(e)))?;
+        for g in groups {
+            // The group must belong to the same org: checked here, not only by the foreign key.
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM user_groups WHERE org_id = $1 AND id = $2")
+                .bind(u.org_id.as_str())
+                .bind(g.as_str())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            if n == 0 {
+                return Err(StoreError::MissingReference(format!("group '{g}'")));
+            }
+            sqlx::query("INSERT INTO group_members (org_id, group_id, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(u.org_id.as_str())
+                .bind(g.as_str())
+                .bind(u.id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn user_by_id(&self, org: &OrgId, id: &UserId) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 AND u.id = $2");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(org.as_str()).bind(id.as_str()).fetch_optional(self.pool()).await.map_err(map_err)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn user_by_login(&self, org: &OrgId, login: &str) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 AND u.login_lower = $2");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(org.as_str())
+            .bind(login.to_lowercase())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn list_users(&self, org: &OrgId, query: &UserQuery, page: &PageRequest) -> StoreResult<Vec<User>> {
+        let mut sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1");
+        let mut params: Vec<String> = vec![org.as_str().to_string()];
+        let next = |params: &mut Vec<String>, v: String| {
+            params.push(v);
+            format!("${}", params.len())
+        };
+        if let Some(q) = &query.q {
+            let p = next(&mut params, prefix_pattern(&q.to_lowercase()));
+            sql.push_str(&format!(
+                " AND (u.login_lower LIKE {p} ESCAPE '\\' OR u.email_lower LIKE {p} ESCAPE '\\' \
+                 OR u.first_name_lower LIKE {p} ESCAPE '\\' OR u.last_name_lower LIKE {p} ESCAPE '\\')"
+            ));
+        }
+        for cond in &query.search {
+            let clause = match cond {
+                UserSearch::LoginEq(v) => format!("u.login_lower = {}", next(&mut params, v.to_lowercase())),
+                UserSearch::LoginStartsWith(v) => {
+                    format!("u.login_lower LIKE {} ESCAPE '\\'", next(&mut params, prefix_pattern(&v.to_lowercase())))
+                }
+                UserSearch::EmailEq(v) => format!("u.email_lower = {}", next(&mut params, v.to_lowercase())),
+                UserSearch::StatusEq(s) => format!("u.status = {}", next(&mut params, s.as_str().to_string())),
+            };
+            sql.push_str(" AND ");
+            sql.push_str(&clause);
+        }
+        if let Some(after) = &page.after {
+            let p = next(&mut params, after.clone());
+            sql.push_str(&format!(" AND u.id > {p}"));
+        }
+        sql.push_str(&format!(" ORDER BY u.id LIMIT {}", i64::from(page.limit) + 1));
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for p in &params {
+            q = q.bind(p.as_str());
+        }
+        let rows = q.fetch_all(self.pool()).await.map_err(map_err)?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn update_user(&self, u: &User) -> StoreResult<bool> {
+        let r = sqlx::query(
+            "UPDATE users SET status = $3, login = $4, login_lower = $5, email_lower = $6, first_name_lower = $7, \
+             last_name_lower = $8, profile = $9, password_hash = $10, activated = $11, status_changed = $12, \
+             last_login = $13, last_updated = $14, password_changed = $15, failed_logins = $16 \
+             WHERE org_id = $1 AND id = $2",
+        )
+        .bind(u.org_id.as_str())
+        .bind(u.id.as_str())
+        .bind(u.status.as_str())
+        .bind(&u.profile.login)
+        .bind(u.profile.login.to_lowercase())
+        .bind(u.profile.email.to_lowercase())
+        .bind(lower(&u.profile.first_name))
+        .bind(lower(&u.profile.last_name))
+        .bind(profile_json(&u.profile)?)
+        .bind(u.password_hash.as_ref().map(|h| h.expose().clone()))
+        .bind(u.activated.map(|t| t.0))
+        .bind(u.status_changed.map(|t| t.0))
+        .bind(u.last_login.map(|t| t.0))
+        .bind(u.last_updated.0)
+        .bind(u.password_changed.map(|t| t.0))
+        .bind(u.failed_logins)
+        .execute(self.pool())
+        .await
+        .map_err(|e| login_conflict(map_err(e)))?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn delete_user(&self, org: &OrgId, id: &UserId) -> StoreResult<bool> {
+        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        sqlx::query("DELETE FROM group_members WHERE org_id = $1 AND user_id = $2")
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let r = sqlx::query("DELETE FROM users WHERE org_id = $1 AND id = $2")
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,164 @@
+//! Test harness shared by the integration suites: temporary databases on both backends.
+//! SQLite always; PostgreSQL when `FEDERA_TEST_POSTGRES_URL` names a server, in which case each
+//! test gets its own freshly created database that is dropped afterwards. Nothing is shared
+//! between tests, so they run in parallel and in any order.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use federa_core::Ctx;
+use federa_core::password::{HashParams, PasswordHasher};
+use federa_core::system::{SystemClock, SystemRng};
+use federa_store::SqlStore;
+use federa_types::Rng;
+use std::sync::Arc;
+
+/// Environment variable naming the PostgreSQL server used by the PostgreSQL variants.
+pub const POSTGRES_ENV: &str = "FEDERA_TEST_POSTGRES_URL";
+
+/// The backends a contract test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    /// A SQLite file in a temporary directory.
+    Sqlite,
+    /// A fresh database on the server named by `FEDERA_TEST_POSTGRES_URL`.
+    Postgres,
+}
+
+/// A temporary database; dropped (files deleted, PostgreSQL database dropped) at the end.
+pub struct TestDb {
+    /// Connection URL of the temporary database.
+    pub url: String,
+    /// Backend.
+    pub db: Db,
+    _dir: Option<tempfile::TempDir>,
+    pg_admin: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for TestDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestDb").field("url", &self.url).finish()
+    }
+}
+
+fn random_suffix() -> String {
+    let mut b = [0u8; 8];
+    SystemRng.fill(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+impl TestDb {
+    /// A new empty database, or None when `db` is PostgreSQL and no server is configured
+    /// (the caller prints that the PostgreSQL variant was skipped).
+    pub async fn new(db: Db) -> Option<Self> {
+        match db {
+            Db::Sqlite => {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let url = federa_store::sqlite_url_for_dir(dir.path()).expect("sqlite url");
+                Some(Self { url, db, _dir: Some(dir), pg_admin: None })
+            }
+            Db::Postgres => {
+                let admin = std::env::var(POSTGRES_ENV).ok().filter(|s| !s.is_empty())?;
+                let name = format!("federa_test_{}", random_suffix());
+                sqlx::any::install_default_drivers();
+                let pool = sqlx::AnyPool::connect(&admin).await.expect("connect to FEDERA_TEST_POSTGRES_URL");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&pool)
+                    .await
+                    .expect("create test database");
+                pool.close().await;
+                let mut url = url_with_db(&admin, &name);
+                if url.is_empty() {
+                    url = admin.clone();
+                }
+                Some(Self { url, db, _dir: None, pg_admin: Some((admin, name)) })
+            }
+        }
+    }
+
+    /// A migrated store on this database.
+    pub async fn store(&self) -> SqlStore {
+        let s = SqlStore::connect(&self.url, 5).await.expect("connect");
+        s.migrate().await.expect("migrate");
+        s
+    }
+
+    /// Drops the PostgreSQL database (SQLite files go with the temporary directory).
+    pub async fn cleanup(self) {
+        if let Some((admin, name)) = &self.pg_admin {
+            if let Ok(pool) = sqlx::AnyPool::connect(admin).await {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                    .execute(&pool)
+                    .await;
+                pool.close().await;
+            }
+        }
+    }
+}
+
+/// Replaces the database name in a PostgreSQL URL.
+pub fn url_with_db(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[scheme_end..].find('/').map(|i| i + scheme_end);
+    let mut out = match path_start {
+        Some(i) => format!("{}/{db}", &base[..i]),
+        None => format!("{base}/{db}"),
+    };
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// A use-case context over `store`, with the real clock and randomness and OWASP hashing.
+pub fn ctx(store: SqlStore) -> Ctx {
+    Ctx {
+        store: Arc::new(store),
+        clock: Arc::new(SystemClock),
+        rng: Arc::new(SystemRng),
+        hasher: PasswordHasher::new(HashParams::default()).expect("hasher"),
+    }
+}
+
+/// Declares a contract test that runs once on SQLite and once on PostgreSQL (the latter is
+/// skipped, with a message, when `FEDERA_TEST_POSTGRES_URL` is unset). The body is an async
+/// function taking a `&federa_testkit::TestDb`.
+#[macro_export]
+macro_rules! contract_test {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let db = $crate::TestDb::new($crate::Db::Sqlite).await.expect("sqlite");
+                super::$body(&db).await;
+                db.cleanup().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(db) = $crate::TestDb::new($crate::Db::Postgres).await else {
+                    eprintln!("skipped: set {} to run the PostgreSQL variant", $crate::POSTGRES_ENV);
+                    return;
+                };
+                super::$body(&db).await;
+                db.cleanup().await;
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_with_db;
+
+    #[test]
+    fn database_name_is_replaced() {
+        assert_eq!(url_with_db("postgres://u@127.0.0.1:5432/test", "x"), "postgres://u@127.0.0.1:5432/x");
+        assert_eq!(url_with_db("postgres://127.0.0.1/test?sslmode=disable", "x"), "postgres://127.0.0.1/x?sslmode=disable");
+        assert_eq!(url_with_db("postgres://127.0.0.1", "x"), "postgres://127.0.0.1/x");
+    }
+}
