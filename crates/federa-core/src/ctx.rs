@@ -20,7 +20,9 @@ pub struct Ctx {
 
 impl std::fmt::Debug for Ctx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ctx").field("backend", &self.store.backend()).finish_non_exhaustive()
+        f.debug_struct("Ctx")
+            .field("backend", &self.store.backend())
+            .finish_non_exhaustive()
     }
 }
 

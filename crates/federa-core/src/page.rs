@@ -67,7 +67,10 @@ mod tests {
         assert!(PageRequest::new(Some(0), None).is_err());
         assert!(PageRequest::new(Some(201), None).is_err());
         assert!(PageRequest::new(Some(-5), None).is_err());
-        assert_eq!(PageRequest::new(None, None).map(|p| p.limit).ok(), Some(200));
+        assert_eq!(
+            PageRequest::new(None, None).map(|p| p.limit).ok(),
+            Some(200)
+        );
         assert!(PageRequest::new(Some(1), Some("x'; drop".into())).is_err());
     }
 

@@ -22,7 +22,11 @@ pub struct HashParams {
 impl Default for HashParams {
     fn default() -> Self {
         // OWASP Password Storage Cheat Sheet: m=19456 KiB, t=2, p=1.
-        Self { memory_kib: 19_456, iterations: 2, parallelism: 1 }
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
     }
 }
 
@@ -62,13 +66,17 @@ impl PasswordHasher {
         if n < MIN_PASSWORD_LEN {
             return Err(CoreError::invalid(
                 "credentials.password.value",
-                format!("Password requirements were not met: at least {MIN_PASSWORD_LEN} characters"),
+                format!(
+                    "Password requirements were not met: at least {MIN_PASSWORD_LEN} characters"
+                ),
             ));
         }
         if n > MAX_PASSWORD_LEN {
             return Err(CoreError::invalid(
                 "credentials.password.value",
-                format!("Password requirements were not met: at most {MAX_PASSWORD_LEN} characters"),
+                format!(
+                    "Password requirements were not met: at most {MAX_PASSWORD_LEN} characters"
+                ),
             ));
         }
         Ok(())
@@ -91,7 +99,11 @@ impl PasswordHasher {
     }
 
     /// Hashes on the blocking pool.
-    pub async fn hash(&self, password: Secret<String>, salt16: [u8; 16]) -> Result<Secret<String>, CoreError> {
+    pub async fn hash(
+        &self,
+        password: Secret<String>,
+        salt16: [u8; 16],
+    ) -> Result<Secret<String>, CoreError> {
         let me = self.clone();
         tokio::task::spawn_blocking(move || me.hash_blocking(password.expose().as_bytes(), &salt16))
             .await
@@ -102,9 +114,11 @@ impl PasswordHasher {
     /// Verifies on the blocking pool.
     pub async fn verify(&self, password: Secret<String>, phc: Secret<String>) -> bool {
         let me = self.clone();
-        tokio::task::spawn_blocking(move || me.verify_blocking(password.expose().as_bytes(), phc.expose()))
-            .await
-            .unwrap_or(false)
+        tokio::task::spawn_blocking(move || {
+            me.verify_blocking(password.expose().as_bytes(), phc.expose())
+        })
+        .await
+        .unwrap_or(false)
     }
 }
 
@@ -115,7 +129,9 @@ mod tests {
     #[test]
     fn hashes_are_argon2id_and_verify() {
         let h = PasswordHasher::new(HashParams::default()).unwrap_or_else(|e| panic!("{e}"));
-        let phc = h.hash_blocking(b"correct horse", &[7u8; 16]).unwrap_or_else(|e| panic!("{e}"));
+        let phc = h
+            .hash_blocking(b"correct horse", &[7u8; 16])
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
         assert!(h.verify_blocking(b"correct horse", &phc));
         assert!(!h.verify_blocking(b"wrong horse", &phc));
@@ -124,7 +140,14 @@ mod tests {
 
     #[test]
     fn weak_parameters_are_refused() {
-        assert!(PasswordHasher::new(HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 }).is_err());
+        assert!(
+            PasswordHasher::new(HashParams {
+                memory_kib: 1024,
+                iterations: 1,
+                parallelism: 1
+            })
+            .is_err()
+        );
     }
 
     #[test]

@@ -58,7 +58,12 @@ pub trait UserRepo: Send + Sync {
     /// A user by login, case-insensitively.
     async fn user_by_login(&self, org: &OrgId, login: &str) -> StoreResult<Option<User>>;
     /// Users matching `query`, ordered by id, at most `page.limit + 1` of them.
-    async fn list_users(&self, org: &OrgId, query: &UserQuery, page: &PageRequest) -> StoreResult<Vec<User>>;
+    async fn list_users(
+        &self,
+        org: &OrgId,
+        query: &UserQuery,
+        page: &PageRequest,
+    ) -> StoreResult<Vec<User>>;
     /// Replaces a user's stored fields. Returns false when no such user exists.
     async fn update_user(&self, user: &User) -> StoreResult<bool>;
     /// Deletes a user and its memberships. Returns false when no such user exists.
@@ -73,15 +78,37 @@ pub trait GroupRepo: Send + Sync {
     /// A group by id.
     async fn group_by_id(&self, org: &OrgId, id: &GroupId) -> StoreResult<Option<Group>>;
     /// Groups whose name starts with `q` (case-insensitive), ordered by id, at most `limit + 1`.
-    async fn list_groups(&self, org: &OrgId, q: Option<&str>, page: &PageRequest) -> StoreResult<Vec<Group>>;
+    async fn list_groups(
+        &self,
+        org: &OrgId,
+        q: Option<&str>,
+        page: &PageRequest,
+    ) -> StoreResult<Vec<Group>>;
     /// Deletes a group and its memberships.
     async fn delete_group(&self, org: &OrgId, id: &GroupId) -> StoreResult<bool>;
     /// Adds a member (idempotent); updates the group's membership time.
-    async fn add_member(&self, org: &OrgId, group: &GroupId, user: &UserId, at: federa_types::Timestamp) -> StoreResult<()>;
+    async fn add_member(
+        &self,
+        org: &OrgId,
+        group: &GroupId,
+        user: &UserId,
+        at: federa_types::Timestamp,
+    ) -> StoreResult<()>;
     /// Removes a member (idempotent).
-    async fn remove_member(&self, org: &OrgId, group: &GroupId, user: &UserId, at: federa_types::Timestamp) -> StoreResult<()>;
+    async fn remove_member(
+        &self,
+        org: &OrgId,
+        group: &GroupId,
+        user: &UserId,
+        at: federa_types::Timestamp,
+    ) -> StoreResult<()>;
     /// Members of a group, ordered by id.
-    async fn list_members(&self, org: &OrgId, group: &GroupId, page: &PageRequest) -> StoreResult<Vec<User>>;
+    async fn list_members(
+        &self,
+        org: &OrgId,
+        group: &GroupId,
+        page: &PageRequest,
+    ) -> StoreResult<Vec<User>>;
     /// Groups of a user, ordered by id.
     async fn list_user_groups(&self, org: &OrgId, user: &UserId) -> StoreResult<Vec<Group>>;
 }

@@ -1,1 +1,5 @@
-fn main() {}
+//! `federa`: see `federa --help`.
+
+fn main() -> std::process::ExitCode {
+    federa_server::cli::main()
+}

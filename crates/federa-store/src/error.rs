@@ -9,7 +9,9 @@ pub fn map_err(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &e {
         match db.kind() {
             ErrorKind::UniqueViolation => return StoreError::Conflict(db.message().to_string()),
-            ErrorKind::ForeignKeyViolation => return StoreError::MissingReference("a referenced resource".into()),
+            ErrorKind::ForeignKeyViolation => {
+                return StoreError::MissingReference("a referenced resource".into());
+            }
             _ => {}
         }
     }

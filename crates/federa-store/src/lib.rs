@@ -46,14 +46,23 @@ impl Backend {
 /// The SQLite URL for the database file under `data_dir` (created if missing).
 pub fn sqlite_url_for_dir(data_dir: &Path) -> Result<String, StoreError> {
     std::fs::create_dir_all(data_dir).map_err(|e| {
-        StoreError::Backend(format!("cannot create data directory {}: {e}", data_dir.display()))
+        StoreError::Backend(format!(
+            "cannot create data directory {}: {e}",
+            data_dir.display()
+        ))
     })?;
-    let file = data_dir.join("federa.db");
+    let abs = std::fs::canonicalize(data_dir).map_err(|e| {
+        StoreError::Backend(format!(
+            "cannot resolve data directory {}: {e}",
+            data_dir.display()
+        ))
+    })?;
+    let file = abs.join("federa.db");
     let path = file
         .to_str()
         .ok_or_else(|| StoreError::Backend("data directory path is not valid UTF-8".into()))?;
-    let mut url = url::Url::parse("sqlite://localhost/")
-        .map_err(|e| StoreError::Backend(e.to_string()))?;
+    let mut url =
+        url::Url::parse("sqlite://localhost/").map_err(|e| StoreError::Backend(e.to_string()))?;
     url.set_path(path);
     // sqlx wants `sqlite://<path>`; build it from the percent-encoded path.
     Ok(format!("sqlite://{}?mode=rwc", url.path()))
@@ -83,9 +92,14 @@ impl SqlStore {
                 })
             });
         }
-        let pool = opts.connect(url).await.map_err(|e| StoreError::Backend(format!("cannot connect: {e}")))?;
+        let pool = opts
+            .connect(url)
+            .await
+            .map_err(|e| StoreError::Backend(format!("cannot connect: {e}")))?;
         if backend == Backend::Sqlite {
-            pool.execute("PRAGMA journal_mode = WAL").await.map_err(map_err)?;
+            pool.execute("PRAGMA journal_mode = WAL")
+                .await
+                .map_err(map_err)?;
         }
         Ok(Self { pool, backend })
     }
@@ -96,7 +110,9 @@ impl SqlStore {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        m.run(&self.pool).await.map_err(|e| StoreError::Backend(format!("migration failed: {e}")))
+        m.run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))
     }
 
     /// The SQLite journal mode (for tests of the WAL setting); None on PostgreSQL.
@@ -104,7 +120,10 @@ impl SqlStore {
         if self.backend != Backend::Sqlite {
             return Ok(None);
         }
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&self.pool).await.map_err(map_err)?;
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
         Ok(Some(mode))
     }
 
@@ -121,7 +140,10 @@ impl SqlStore {
 #[async_trait::async_trait]
 impl Store for SqlStore {
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map_err)?;
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
         Ok(())
     }
 

@@ -11,11 +11,12 @@ use sqlx::any::AnyRow;
 async fn load_org(store: &SqlStore, row: AnyRow) -> StoreResult<Org> {
     let id: String = row.try_get("id").map_err(map_err)?;
     let engine: String = row.try_get("engine").map_err(map_err)?;
-    let hosts: Vec<String> = sqlx::query_scalar("SELECT host FROM org_hosts WHERE org_id = $1 ORDER BY host")
-        .bind(&id)
-        .fetch_all(store.pool())
-        .await
-        .map_err(map_err)?;
+    let hosts: Vec<String> =
+        sqlx::query_scalar("SELECT host FROM org_hosts WHERE org_id = $1 ORDER BY host")
+            .bind(&id)
+            .fetch_all(store.pool())
+            .await
+            .map_err(map_err)?;
     Ok(Org {
         id: OrgId::parse(&id).map_err(|e| corrupt("org id", e))?,
         name: row.try_get("name").map_err(map_err)?,
@@ -37,7 +38,10 @@ fn token_from_row(row: &AnyRow) -> StoreResult<ApiToken> {
     })
 }
 
-async fn insert_token<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(ex: E, t: &ApiToken) -> StoreResult<()> {
+async fn insert_token<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    t: &ApiToken,
+) -> StoreResult<()> {
     sqlx::query("INSERT INTO api_tokens (id, org_id, name, token_hash, created) VALUES ($1, $2, $3, $4, $5)")
         .bind(t.id.as_str())
         .bind(t.org_id.as_str())
@@ -106,7 +110,10 @@ impl OrgRepo for SqlStore {
     }
 
     async fn count_orgs(&self) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM orgs").fetch_one(self.pool()).await.map_err(map_err)
+        sqlx::query_scalar("SELECT COUNT(*) FROM orgs")
+            .fetch_one(self.pool())
+            .await
+            .map_err(map_err)
     }
 }
 
@@ -114,7 +121,9 @@ impl OrgRepo for SqlStore {
 impl TokenRepo for SqlStore {
     async fn create_token(&self, token: &ApiToken) -> StoreResult<()> {
         insert_token(self.pool(), token).await.map_err(|e| match e {
-            StoreError::MissingReference(_) => StoreError::MissingReference(format!("org '{}'", token.org_id)),
+            StoreError::MissingReference(_) => {
+                StoreError::MissingReference(format!("org '{}'", token.org_id))
+            }
             other => other,
         })
     }

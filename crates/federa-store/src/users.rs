@@ -7,8 +7,8 @@ use federa_core::model::{User, UserProfile, UserQuery, UserSearch, UserStatus};
 use federa_core::page::PageRequest;
 use federa_core::ports::{StoreError, StoreResult, UserRepo};
 use federa_types::{GroupId, OrgId, Secret, Timestamp, UserId};
-use sqlx::{AssertSqlSafe, Row};
 use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
 
 pub(crate) const USER_COLUMNS: &str = "u.id, u.org_id, u.status, u.profile, u.password_hash, u.created, u.activated, \
     u.status_changed, u.last_login, u.last_updated, u.password_changed, u.failed_logins";
@@ -19,14 +19,21 @@ pub(crate) fn user_from_row(row: &AnyRow) -> StoreResult<User> {
     let status: String = row.try_get("status").map_err(map_err)?;
     let profile: String = row.try_get("profile").map_err(map_err)?;
     let ts = |c: &str| -> StoreResult<Option<Timestamp>> {
-        Ok(row.try_get::<Option<i64>, _>(c).map_err(map_err)?.map(Timestamp))
+        Ok(row
+            .try_get::<Option<i64>, _>(c)
+            .map_err(map_err)?
+            .map(Timestamp))
     };
     Ok(User {
         id: UserId::parse(&id).map_err(|e| corrupt("user id", e))?,
         org_id: OrgId::parse(&org).map_err(|e| corrupt("org id", e))?,
         status: UserStatus::parse(&status).ok_or_else(|| corrupt("user status", &status))?,
-        profile: serde_json::from_str::<UserProfile>(&profile).map_err(|e| corrupt("user profile", e))?,
-        password_hash: row.try_get::<Option<String>, _>("password_hash").map_err(map_err)?.map(Secret::new),
+        profile: serde_json::from_str::<UserProfile>(&profile)
+            .map_err(|e| corrupt("user profile", e))?,
+        password_hash: row
+            .try_get::<Option<String>, _>("password_hash")
+            .map_err(map_err)?
+            .map(Secret::new),
         created: Timestamp(row.try_get("created").map_err(map_err)?),
         activated: ts("activated")?,
         status_changed: ts("status_changed")?,
@@ -96,12 +103,14 @@ impl UserRepo for SqlStore {
         .map_err(|e| login_conflict(map_err(e)))?;
         for g in groups {
             // The group must belong to the same org: checked here, not only by the foreign key.
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM user_groups WHERE org_id = $1 AND id = $2")
-                .bind(u.org_id.as_str())
-                .bind(g.as_str())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(map_err)?;
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM user_groups WHERE org_id = $1 AND id = $2",
+            )
+            .bind(u.org_id.as_str())
+            .bind(g.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
             if n == 0 {
                 return Err(StoreError::MissingReference(format!("group '{g}'")));
             }
@@ -118,12 +127,19 @@ impl UserRepo for SqlStore {
 
     async fn user_by_id(&self, org: &OrgId, id: &UserId) -> StoreResult<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 AND u.id = $2");
-        let row = sqlx::query(AssertSqlSafe(sql)).bind(org.as_str()).bind(id.as_str()).fetch_optional(self.pool()).await.map_err(map_err)?;
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(map_err)?;
         row.as_ref().map(user_from_row).transpose()
     }
 
     async fn user_by_login(&self, org: &OrgId, login: &str) -> StoreResult<Option<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 AND u.login_lower = $2");
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 AND u.login_lower = $2"
+        );
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(login.to_lowercase())
@@ -133,7 +149,12 @@ impl UserRepo for SqlStore {
         row.as_ref().map(user_from_row).transpose()
     }
 
-    async fn list_users(&self, org: &OrgId, query: &UserQuery, page: &PageRequest) -> StoreResult<Vec<User>> {
+    async fn list_users(
+        &self,
+        org: &OrgId,
+        query: &UserQuery,
+        page: &PageRequest,
+    ) -> StoreResult<Vec<User>> {
         let mut sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1");
         let mut params: Vec<String> = vec![org.as_str().to_string()];
         let next = |params: &mut Vec<String>, v: String| {
@@ -149,12 +170,21 @@ impl UserRepo for SqlStore {
         }
         for cond in &query.search {
             let clause = match cond {
-                UserSearch::LoginEq(v) => format!("u.login_lower = {}", next(&mut params, v.to_lowercase())),
-                UserSearch::LoginStartsWith(v) => {
-                    format!("u.login_lower LIKE {} ESCAPE '\\'", next(&mut params, prefix_pattern(&v.to_lowercase())))
+                UserSearch::LoginEq(v) => {
+                    format!("u.login_lower = {}", next(&mut params, v.to_lowercase()))
                 }
-                UserSearch::EmailEq(v) => format!("u.email_lower = {}", next(&mut params, v.to_lowercase())),
-                UserSearch::StatusEq(s) => format!("u.status = {}", next(&mut params, s.as_str().to_string())),
+                UserSearch::LoginStartsWith(v) => {
+                    format!(
+                        "u.login_lower LIKE {} ESCAPE '\\'",
+                        next(&mut params, prefix_pattern(&v.to_lowercase()))
+                    )
+                }
+                UserSearch::EmailEq(v) => {
+                    format!("u.email_lower = {}", next(&mut params, v.to_lowercase()))
+                }
+                UserSearch::StatusEq(s) => {
+                    format!("u.status = {}", next(&mut params, s.as_str().to_string()))
+                }
             };
             sql.push_str(" AND ");
             sql.push_str(&clause);
@@ -163,7 +193,10 @@ impl UserRepo for SqlStore {
             let p = next(&mut params, after.clone());
             sql.push_str(&format!(" AND u.id > {p}"));
         }
-        sql.push_str(&format!(" ORDER BY u.id LIMIT {}", i64::from(page.limit) + 1));
+        sql.push_str(&format!(
+            " ORDER BY u.id LIMIT {}",
+            i64::from(page.limit) + 1
+        ));
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for p in &params {
             q = q.bind(p.as_str());

@@ -54,13 +54,20 @@ impl TestDb {
             Db::Sqlite => {
                 let dir = tempfile::tempdir().expect("tempdir");
                 let url = federa_store::sqlite_url_for_dir(dir.path()).expect("sqlite url");
-                Some(Self { url, db, _dir: Some(dir), pg_admin: None })
+                Some(Self {
+                    url,
+                    db,
+                    _dir: Some(dir),
+                    pg_admin: None,
+                })
             }
             Db::Postgres => {
                 let admin = std::env::var(POSTGRES_ENV).ok().filter(|s| !s.is_empty())?;
                 let name = format!("federa_test_{}", random_suffix());
                 sqlx::any::install_default_drivers();
-                let pool = sqlx::AnyPool::connect(&admin).await.expect("connect to FEDERA_TEST_POSTGRES_URL");
+                let pool = sqlx::AnyPool::connect(&admin)
+                    .await
+                    .expect("connect to FEDERA_TEST_POSTGRES_URL");
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&pool)
                     .await
@@ -70,7 +77,12 @@ impl TestDb {
                 if url.is_empty() {
                     url = admin.clone();
                 }
-                Some(Self { url, db, _dir: None, pg_admin: Some((admin, name)) })
+                Some(Self {
+                    url,
+                    db,
+                    _dir: None,
+                    pg_admin: Some((admin, name)),
+                })
             }
         }
     }
@@ -86,9 +98,11 @@ impl TestDb {
     pub async fn cleanup(self) {
         if let Some((admin, name)) = &self.pg_admin {
             if let Ok(pool) = sqlx::AnyPool::connect(admin).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                    .execute(&pool)
-                    .await;
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&pool)
+                .await;
                 pool.close().await;
             }
         }
@@ -133,7 +147,9 @@ macro_rules! contract_test {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let db = $crate::TestDb::new($crate::Db::Sqlite).await.expect("sqlite");
+                let db = $crate::TestDb::new($crate::Db::Sqlite)
+                    .await
+                    .expect("sqlite");
                 super::$body(&db).await;
                 db.cleanup().await;
             }
@@ -141,7 +157,10 @@ macro_rules! contract_test {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 let Some(db) = $crate::TestDb::new($crate::Db::Postgres).await else {
-                    eprintln!("skipped: set {} to run the PostgreSQL variant", $crate::POSTGRES_ENV);
+                    eprintln!(
+                        "skipped: set {} to run the PostgreSQL variant",
+                        $crate::POSTGRES_ENV
+                    );
                     return;
                 };
                 super::$body(&db).await;
@@ -157,8 +176,17 @@ mod tests {
 
     #[test]
     fn database_name_is_replaced() {
-        assert_eq!(url_with_db("postgres://u@127.0.0.1:5432/test", "x"), "postgres://u@127.0.0.1:5432/x");
-        assert_eq!(url_with_db("postgres://127.0.0.1/test?sslmode=disable", "x"), "postgres://127.0.0.1/x?sslmode=disable");
-        assert_eq!(url_with_db("postgres://127.0.0.1", "x"), "postgres://127.0.0.1/x");
+        assert_eq!(
+            url_with_db("postgres://u@127.0.0.1:5432/test", "x"),
+            "postgres://u@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            url_with_db("postgres://127.0.0.1/test?sslmode=disable", "x"),
+            "postgres://127.0.0.1/x?sslmode=disable"
+        );
+        assert_eq!(
+            url_with_db("postgres://127.0.0.1", "x"),
+            "postgres://127.0.0.1/x"
+        );
     }
 }

@@ -130,12 +130,21 @@ mod tests {
         assert!(u.as_str().starts_with("00u"));
         assert_eq!(u.as_str().len(), 20);
         assert_eq!(UserId::parse(u.as_str()), Ok(u.clone()));
-        assert!(GroupId::parse(u.as_str()).is_err(), "a user id is not a group id");
+        assert!(
+            GroupId::parse(u.as_str()).is_err(),
+            "a user id is not a group id"
+        );
     }
 
     #[test]
     fn malformed_ids_are_rejected() {
-        for bad in ["", "00u", "00uAAAAAAAAAAAAAAAA!", "00uAAAAAAAAAAAAAAAAAA", "../../etc/passwd"] {
+        for bad in [
+            "",
+            "00u",
+            "00uAAAAAAAAAAAAAAAA!",
+            "00uAAAAAAAAAAAAAAAAAA",
+            "../../etc/passwd",
+        ] {
             assert!(UserId::parse(bad).is_err(), "{bad}");
         }
     }

@@ -1,1 +1,73 @@
-//! placeholder
+//! `federa-web`: the HTTP face of Federa on axum. Routes, extractors, the one mapping from
+//! `CoreError` to HTTP responses (Okta error objects), request ids, metrics, and the OpenAPI
+//! document. Handlers are thin: extract, call one use case in `federa-core`, render.
+
+pub mod api;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod middleware;
+pub mod openapi;
+pub mod ops;
+pub mod wire;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use federa_core::Ctx;
+use std::sync::Arc;
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Largest accepted request body in bytes.
+    pub body_limit_bytes: usize,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            body_limit_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// Shared state of every handler.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// Use-case context.
+    pub ctx: Ctx,
+    /// HTTP metrics.
+    pub metrics: Arc<metrics::Metrics>,
+    /// Settings.
+    pub config: Arc<WebConfig>,
+}
+
+impl AppState {
+    /// State over `ctx`.
+    pub fn new(ctx: Ctx, config: WebConfig) -> Self {
+        Self {
+            ctx,
+            metrics: Arc::new(metrics::Metrics::default()),
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// The complete application router.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.body_limit_bytes;
+    Router::new()
+        .merge(ops::routes())
+        .merge(api::routes())
+        .route_layer(axum::middleware::from_fn(middleware::label_route))
+        .fallback(ops::not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::observe,
+        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            middleware::panic_response,
+        ))
+        .with_state(state)
+}

@@ -4,6 +4,7 @@ use federa_types::{GroupId, OrgId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// The editable part of a group.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GroupProfile {

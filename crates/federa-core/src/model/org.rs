@@ -80,7 +80,10 @@ mod tests {
 
     #[test]
     fn hosts_are_normalised() {
-        assert_eq!(normalize_host("Hub.LocalHost:8080").as_deref(), Some("hub.localhost"));
+        assert_eq!(
+            normalize_host("Hub.LocalHost:8080").as_deref(),
+            Some("hub.localhost")
+        );
         assert_eq!(normalize_host("localhost.").as_deref(), Some("localhost"));
         assert_eq!(normalize_host("[::1]:80").as_deref(), Some("[::1]"));
         assert_eq!(normalize_host("127.0.0.1").as_deref(), Some("127.0.0.1"));

@@ -5,6 +5,7 @@ use federa_types::{OrgId, Secret, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 
 /// Okta user statuses that Federa uses.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum UserStatus {
@@ -47,6 +48,7 @@ impl UserStatus {
 
 /// The user profile: Okta's base attributes that Federa stores. Unknown attributes are
 /// rejected so a typo never silently drops data.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UserProfile {
@@ -115,17 +117,29 @@ impl UserProfile {
         if login.is_empty() {
             errs.push(FieldError::new("profile.login", "login is required"));
         } else if login.chars().count() > MAX_LOGIN {
-            errs.push(FieldError::new("profile.login", format!("login must be at most {MAX_LOGIN} characters")));
+            errs.push(FieldError::new(
+                "profile.login",
+                format!("login must be at most {MAX_LOGIN} characters"),
+            ));
         } else if login.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            errs.push(FieldError::new("profile.login", "login must not contain spaces or control characters"));
+            errs.push(FieldError::new(
+                "profile.login",
+                "login must not contain spaces or control characters",
+            ));
         }
         if !plausible_email(&self.email) || self.email.len() > MAX_ATTR {
-            errs.push(FieldError::new("profile.email", "email must be a valid email address"));
+            errs.push(FieldError::new(
+                "profile.email",
+                "email must be a valid email address",
+            ));
         }
         if let Some(e) = &self.second_email
             && !plausible_email(e)
         {
-            errs.push(FieldError::new("profile.secondEmail", "secondEmail must be a valid email address"));
+            errs.push(FieldError::new(
+                "profile.secondEmail",
+                "secondEmail must be a valid email address",
+            ));
         }
         let optional = [
             ("profile.firstName", &self.first_name),
@@ -144,10 +158,17 @@ impl UserProfile {
             if let Some(v) = value
                 && (v.len() > MAX_ATTR || v.chars().any(char::is_control))
             {
-                errs.push(FieldError::new(field, format!("must be at most {MAX_ATTR} bytes without control characters")));
+                errs.push(FieldError::new(
+                    field,
+                    format!("must be at most {MAX_ATTR} bytes without control characters"),
+                ));
             }
         }
-        if errs.is_empty() { Ok(()) } else { Err(CoreError::Validation(errs)) }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(CoreError::Validation(errs))
+        }
     }
 }
 
@@ -217,7 +238,10 @@ impl UserQuery {
         let mut conds = Vec::new();
         if let Some(expr) = search.map(str::trim).filter(|s| !s.is_empty()) {
             if expr.len() > 1024 {
-                return Err(CoreError::invalid("search", "search must be at most 1024 characters"));
+                return Err(CoreError::invalid(
+                    "search",
+                    "search must be at most 1024 characters",
+                ));
             }
             let mut rest = expr;
             loop {
@@ -231,7 +255,13 @@ impl UserQuery {
                 if lower.as_deref() == Some("and ") {
                     rest = &tail[4..];
                 } else {
-                    return Err(CoreError::invalid("search", format!("expected 'and' at '{}'", tail.chars().take(20).collect::<String>())));
+                    return Err(CoreError::invalid(
+                        "search",
+                        format!(
+                            "expected 'and' at '{}'",
+                            tail.chars().take(20).collect::<String>()
+                        ),
+                    ));
                 }
             }
         }
@@ -242,11 +272,17 @@ impl UserQuery {
 fn parse_condition(s: &str) -> Result<(UserSearch, &str), CoreError> {
     let bad = |m: &str| CoreError::invalid("search", m.to_string());
     let s = s.trim_start();
-    let (attr, rest) = s.split_once(char::is_whitespace).ok_or_else(|| bad("expected ATTRIBUTE OPERATOR \"VALUE\""))?;
+    let (attr, rest) = s
+        .split_once(char::is_whitespace)
+        .ok_or_else(|| bad("expected ATTRIBUTE OPERATOR \"VALUE\""))?;
     let rest = rest.trim_start();
-    let (op, rest) = rest.split_once(char::is_whitespace).ok_or_else(|| bad("expected an operator (eq, sw)"))?;
+    let (op, rest) = rest
+        .split_once(char::is_whitespace)
+        .ok_or_else(|| bad("expected an operator (eq, sw)"))?;
     let rest = rest.trim_start();
-    let rest = rest.strip_prefix('"').ok_or_else(|| bad("values must be in double quotes"))?;
+    let rest = rest
+        .strip_prefix('"')
+        .ok_or_else(|| bad("values must be in double quotes"))?;
     let mut value = String::new();
     let mut chars = rest.char_indices();
     let end = loop {
@@ -268,7 +304,11 @@ fn parse_condition(s: &str) -> Result<(UserSearch, &str), CoreError> {
         ("status", "eq") => UserSearch::StatusEq(
             UserStatus::parse(&value).ok_or_else(|| bad(&format!("unknown status '{value}'")))?,
         ),
-        (a, o) => return Err(bad(&format!("unsupported search '{a} {o}': use profile.login eq|sw, profile.email eq, status eq"))),
+        (a, o) => {
+            return Err(bad(&format!(
+                "unsupported search '{a} {o}': use profile.login eq|sw, profile.email eq, status eq"
+            )));
+        }
     };
     Ok((cond, &rest[end..]))
 }
@@ -279,26 +319,42 @@ mod tests {
 
     #[test]
     fn search_expressions_parse() {
-        let q = UserQuery::parse(None, Some(r#"profile.login eq "a@x.com" and status eq "ACTIVE""#));
+        let q = UserQuery::parse(
+            None,
+            Some(r#"profile.login eq "a@x.com" and status eq "ACTIVE""#),
+        );
         let q = q.map_err(|e| e.to_string());
         assert_eq!(
             q,
             Ok(UserQuery {
                 q: None,
-                search: vec![UserSearch::LoginEq("a@x.com".into()), UserSearch::StatusEq(UserStatus::Active)]
+                search: vec![
+                    UserSearch::LoginEq("a@x.com".into()),
+                    UserSearch::StatusEq(UserStatus::Active)
+                ]
             })
         );
         assert!(UserQuery::parse(None, Some(r#"status eq "WHATEVER""#)).is_err());
         assert!(UserQuery::parse(None, Some(r#"profile.secret eq "x""#)).is_err());
         assert!(UserQuery::parse(None, Some(r#"profile.login eq "x"#)).is_err());
-        assert!(UserQuery::parse(None, Some(r#"profile.login eq "x" or status eq "ACTIVE""#)).is_err());
-        let q = UserQuery::parse(None, Some(r#"profile.login sw "a\"b""#)).map_err(|e| e.to_string());
-        assert_eq!(q.map(|q| q.search), Ok(vec![UserSearch::LoginStartsWith("a\"b".into())]));
+        assert!(
+            UserQuery::parse(None, Some(r#"profile.login eq "x" or status eq "ACTIVE""#)).is_err()
+        );
+        let q =
+            UserQuery::parse(None, Some(r#"profile.login sw "a\"b""#)).map_err(|e| e.to_string());
+        assert_eq!(
+            q.map(|q| q.search),
+            Ok(vec![UserSearch::LoginStartsWith("a\"b".into())])
+        );
     }
 
     #[test]
     fn profiles_are_validated_field_by_field() {
-        let p = UserProfile { login: "has space".into(), email: "nope".into(), ..Default::default() };
+        let p = UserProfile {
+            login: "has space".into(),
+            email: "nope".into(),
+            ..Default::default()
+        };
         match p.validate() {
             Err(CoreError::Validation(errs)) => {
                 let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();

@@ -19,17 +19,30 @@ pub struct CreatedOrg {
 }
 
 /// Creates an org serving `hosts`, with a first admin token named `token_name`.
-pub async fn create(ctx: &Ctx, name: &str, hosts: &[String], engine: Engine, token_name: &str) -> Result<CreatedOrg, CoreError> {
+pub async fn create(
+    ctx: &Ctx,
+    name: &str,
+    hosts: &[String],
+    engine: Engine,
+    token_name: &str,
+) -> Result<CreatedOrg, CoreError> {
     let name = name.trim();
     if name.is_empty() || name.len() > 100 {
-        return Err(CoreError::invalid("name", "org name must be 1 to 100 characters"));
+        return Err(CoreError::invalid(
+            "name",
+            "org name must be 1 to 100 characters",
+        ));
     }
     if hosts.is_empty() {
-        return Err(CoreError::invalid("host", "an org needs at least one host name"));
+        return Err(CoreError::invalid(
+            "host",
+            "an org needs at least one host name",
+        ));
     }
     let mut normalized = Vec::new();
     for h in hosts {
-        let n = normalize_host(h).ok_or_else(|| CoreError::invalid("host", format!("'{h}' is not a valid host name")))?;
+        let n = normalize_host(h)
+            .ok_or_else(|| CoreError::invalid("host", format!("'{h}' is not a valid host name")))?;
         if !normalized.contains(&n) {
             normalized.push(n);
         }
@@ -42,16 +55,23 @@ pub async fn create(ctx: &Ctx, name: &str, hosts: &[String], engine: Engine, tok
         created: ctx.clock.now(),
     };
     let (token, value) = tokens::mint(ctx, &org.id, token_name)?;
-    ctx.store.create_org(&org, Some(&token)).await.map_err(|e| match e {
-        StoreError::Conflict(what) => CoreError::Conflict(format!("{what} is already served by another org")),
-        other => CoreError::Store(other),
-    })?;
+    ctx.store
+        .create_org(&org, Some(&token))
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(what) => {
+                CoreError::Conflict(format!("{what} is already served by another org"))
+            }
+            other => CoreError::Store(other),
+        })?;
     Ok(CreatedOrg { org, token: value })
 }
 
 /// The org for a Host header value, or NotFound. Never falls back to another org.
 pub async fn resolve(ctx: &Ctx, host_header: Option<&str>) -> Result<Org, CoreError> {
-    let host = host_header.and_then(normalize_host).ok_or_else(|| CoreError::NotFound("org for this host".into()))?;
+    let host = host_header
+        .and_then(normalize_host)
+        .ok_or_else(|| CoreError::NotFound("org for this host".into()))?;
     ctx.store
         .org_by_host(&host)
         .await?

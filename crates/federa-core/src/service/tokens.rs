@@ -11,10 +11,16 @@ use federa_types::{ApiTokenId, OrgId, Secret};
 pub fn mint(ctx: &Ctx, org: &OrgId, name: &str) -> Result<(ApiToken, Secret<String>), CoreError> {
     let name = name.trim();
     if name.is_empty() || name.len() > 100 {
-        return Err(CoreError::invalid("name", "token name must be 1 to 100 characters"));
+        return Err(CoreError::invalid(
+            "name",
+            "token name must be 1 to 100 characters",
+        ));
     }
     let raw: [u8; 32] = ctx.random();
-    let value = format!("00{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw));
+    let value = format!(
+        "00{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+    );
     let token = ApiToken {
         id: ApiTokenId::generate(ctx.rng.as_ref()),
         org_id: org.clone(),
@@ -26,7 +32,11 @@ pub fn mint(ctx: &Ctx, org: &OrgId, name: &str) -> Result<(ApiToken, Secret<Stri
 }
 
 /// Creates and stores a token for `org`.
-pub async fn create(ctx: &Ctx, org: &OrgId, name: &str) -> Result<(ApiToken, Secret<String>), CoreError> {
+pub async fn create(
+    ctx: &Ctx,
+    org: &OrgId,
+    name: &str,
+) -> Result<(ApiToken, Secret<String>), CoreError> {
     let (token, value) = mint(ctx, org, name)?;
     ctx.store.create_token(&token).await?;
     Ok((token, value))
@@ -39,14 +49,22 @@ pub fn parse_ssws(header: &str) -> Option<&str> {
     let token = rest.trim_start_matches(' ');
     let ok = !token.is_empty()
         && token.len() <= 256
-        && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     ok.then_some(token)
 }
 
 /// The token of `org` presented in `authorization`, or [`CoreError::Unauthenticated`]. A token
 /// of another org is unknown here, by construction of the lookup.
-pub async fn authenticate(ctx: &Ctx, org: &OrgId, authorization: Option<&str>) -> Result<ApiToken, CoreError> {
-    let value = authorization.and_then(parse_ssws).ok_or(CoreError::Unauthenticated)?;
+pub async fn authenticate(
+    ctx: &Ctx,
+    org: &OrgId,
+    authorization: Option<&str>,
+) -> Result<ApiToken, CoreError> {
+    let value = authorization
+        .and_then(parse_ssws)
+        .ok_or(CoreError::Unauthenticated)?;
     ctx.store
         .token_by_hash(org, &sha256_hex(value.as_bytes()))
         .await?

@@ -26,7 +26,9 @@ fn login_conflict(e: StoreError) -> CoreError {
             "profile.login",
             "An object with this field already exists in the current organization",
         ),
-        StoreError::MissingReference(what) => CoreError::invalid("groupIds", format!("{what} does not exist")),
+        StoreError::MissingReference(what) => {
+            CoreError::invalid("groupIds", format!("{what} does not exist"))
+        }
         other => CoreError::Store(other),
     }
 }
@@ -38,7 +40,12 @@ async fn hash_password(ctx: &Ctx, password: Secret<String>) -> Result<Secret<Str
 
 /// Creates a user. With `activate` the user becomes ACTIVE (or PROVISIONED without a
 /// password); otherwise STAGED.
-pub async fn create(ctx: &Ctx, org: &OrgId, input: NewUser, activate: bool) -> Result<User, CoreError> {
+pub async fn create(
+    ctx: &Ctx,
+    org: &OrgId,
+    input: NewUser,
+    activate: bool,
+) -> Result<User, CoreError> {
     input.profile.validate()?;
     if input.group_ids.len() > 100 {
         return Err(CoreError::invalid("groupIds", "at most 100 groups"));
@@ -67,7 +74,10 @@ pub async fn create(ctx: &Ctx, org: &OrgId, input: NewUser, activate: bool) -> R
         last_updated: now,
         failed_logins: 0,
     };
-    ctx.store.create_user(&user, &input.group_ids).await.map_err(login_conflict)?;
+    ctx.store
+        .create_user(&user, &input.group_ids)
+        .await
+        .map_err(login_conflict)?;
     Ok(user)
 }
 
@@ -77,17 +87,35 @@ pub async fn get(ctx: &Ctx, org: &OrgId, id_or_login: &str) -> Result<User, Core
         Ok(id) => ctx.store.user_by_id(org, &id).await?,
         Err(_) => ctx.store.user_by_login(org, id_or_login).await?,
     };
-    found.ok_or_else(|| CoreError::NotFound(format!("user '{}'", id_or_login.chars().take(100).collect::<String>())))
+    found.ok_or_else(|| {
+        CoreError::NotFound(format!(
+            "user '{}'",
+            id_or_login.chars().take(100).collect::<String>()
+        ))
+    })
 }
 
 /// A page of users.
-pub async fn list(ctx: &Ctx, org: &OrgId, query: &UserQuery, page: &PageRequest) -> Result<Page<User>, CoreError> {
+pub async fn list(
+    ctx: &Ctx,
+    org: &OrgId,
+    query: &UserQuery,
+    page: &PageRequest,
+) -> Result<Page<User>, CoreError> {
     let items = ctx.store.list_users(org, query, page).await?;
-    Ok(Page::from_overfetch(items, page.limit, |u| u.id.to_string()))
+    Ok(Page::from_overfetch(items, page.limit, |u| {
+        u.id.to_string()
+    }))
 }
 
 /// Replaces the profile (and the password when one is given).
-pub async fn update(ctx: &Ctx, org: &OrgId, id_or_login: &str, profile: UserProfile, password: Option<Secret<String>>) -> Result<User, CoreError> {
+pub async fn update(
+    ctx: &Ctx,
+    org: &OrgId,
+    id_or_login: &str,
+    profile: UserProfile,
+    password: Option<Secret<String>>,
+) -> Result<User, CoreError> {
     profile.validate()?;
     let mut user = get(ctx, org, id_or_login).await?;
     let now = ctx.clock.now();
@@ -127,22 +155,42 @@ impl Lifecycle {
 }
 
 /// Applies a lifecycle transition.
-pub async fn lifecycle(ctx: &Ctx, org: &OrgId, id_or_login: &str, op: Lifecycle) -> Result<User, CoreError> {
+pub async fn lifecycle(
+    ctx: &Ctx,
+    org: &OrgId,
+    id_or_login: &str,
+    op: Lifecycle,
+) -> Result<User, CoreError> {
     let mut user = get(ctx, org, id_or_login).await?;
     let next = match (op, user.status) {
-        (Lifecycle::Activate, UserStatus::Staged | UserStatus::Provisioned | UserStatus::Deprovisioned) => {
-            if user.password_hash.is_some() { UserStatus::Active } else { UserStatus::Provisioned }
+        (
+            Lifecycle::Activate,
+            UserStatus::Staged | UserStatus::Provisioned | UserStatus::Deprovisioned,
+        ) => {
+            if user.password_hash.is_some() {
+                UserStatus::Active
+            } else {
+                UserStatus::Provisioned
+            }
         }
         (Lifecycle::Activate, s) => {
-            return Err(CoreError::Conflict(format!("Activation failed because the user is {}", s.as_str())));
+            return Err(CoreError::Conflict(format!(
+                "Activation failed because the user is {}",
+                s.as_str()
+            )));
         }
         (Lifecycle::Deactivate, UserStatus::Deprovisioned) => {
-            return Err(CoreError::Conflict("The user is already deactivated".into()));
+            return Err(CoreError::Conflict(
+                "The user is already deactivated".into(),
+            ));
         }
         (Lifecycle::Deactivate, _) => UserStatus::Deprovisioned,
         (Lifecycle::Unlock, UserStatus::LockedOut) => UserStatus::Active,
         (Lifecycle::Unlock, s) => {
-            return Err(CoreError::Conflict(format!("Unlock failed because the user is {}, not LOCKED_OUT", s.as_str())));
+            return Err(CoreError::Conflict(format!(
+                "Unlock failed because the user is {}, not LOCKED_OUT",
+                s.as_str()
+            )));
         }
     };
     let now = ctx.clock.now();

@@ -1,0 +1,129 @@
+//! Wiring: connect and migrate the store, build the use-case context and the router, bootstrap
+//! the default org on an empty database, listen, and shut down gracefully.
+
+use crate::config::Config;
+use anyhow::Context;
+use federa_core::Ctx;
+use federa_core::password::PasswordHasher;
+use federa_core::service::orgs::{self, CreatedOrg};
+use federa_core::system::{SystemClock, SystemRng};
+use federa_store::SqlStore;
+use federa_web::{AppState, WebConfig};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Connects to the configured database and applies migrations.
+pub async fn open_store(cfg: &Config) -> anyhow::Result<SqlStore> {
+    let url = cfg.database_url()?;
+    let store = SqlStore::connect(&url, cfg.database.max_connections).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// The use-case context over `store`.
+pub fn context(cfg: &Config, store: SqlStore) -> anyhow::Result<Ctx> {
+    Ok(Ctx {
+        store: Arc::new(store),
+        clock: Arc::new(SystemClock),
+        rng: Arc::new(SystemRng),
+        hasher: PasswordHasher::new(cfg.hash_params()).map_err(|e| anyhow::anyhow!(e))?,
+    })
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The default org, when this start created it (its token is shown once).
+    pub bootstrap: Option<CreatedOrg>,
+    /// The use-case context (tests use it to set up data).
+    pub ctx: Ctx,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Asks the server to stop and waits until in-flight requests are done.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.await.context("server task")??;
+        Ok(())
+    }
+
+    /// Waits until the server ends (after [`shutdown_signal`] fires).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.task.await.context("server task")??;
+        Ok(())
+    }
+}
+
+/// Starts the server described by `cfg`. With `stop_on_signal` it also stops on SIGTERM or
+/// Ctrl-C (the CLI); tests stop it with [`Running::stop`].
+pub async fn start(cfg: &Config, stop_on_signal: bool) -> anyhow::Result<Running> {
+    let store = open_store(cfg).await?;
+    let ctx = context(cfg, store)?;
+    let bootstrap = orgs::bootstrap_default(&ctx).await?;
+    let state = AppState::new(
+        ctx.clone(),
+        WebConfig {
+            body_limit_bytes: cfg.http.body_limit_bytes,
+        },
+    );
+    let app = federa_web::router(state);
+    let listener = TcpListener::bind(cfg.listen_addr()?)
+        .await
+        .with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                if stop_on_signal {
+                    tokio::select! {
+                        _ = rx => {}
+                        _ = shutdown_signal() => {}
+                    }
+                } else {
+                    let _ = rx.await;
+                }
+                tracing::info!("shutting down: finishing in-flight requests");
+            })
+            .await
+    });
+    tracing::info!(%addr, backend = ctx.store.backend(), "ready to accept requests");
+    Ok(Running {
+        addr,
+        bootstrap,
+        ctx,
+        shutdown: Some(tx),
+        task,
+    })
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

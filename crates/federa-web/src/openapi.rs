@@ -1,0 +1,61 @@
+//! The OpenAPI document, generated from the handlers' annotations and served at
+//! `GET /api/v1/openapi.json`. A golden copy lives at `docs/openapi.json` in the repository;
+//! a test fails when the code and the golden file disagree.
+
+use crate::AppState;
+use axum::Json;
+use axum::Router;
+use axum::routing::get;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+struct Ssws;
+
+impl Modify for Ssws {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "ssws",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "`SSWS <token>` (also accepted without the space)",
+            ))),
+        );
+    }
+}
+
+/// The document.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Federa admin API", description = "Okta-shaped management API of a Federa org. The org is chosen by the Host header."),
+    paths(
+        crate::ops::healthz, crate::ops::readyz, crate::ops::metrics, openapi_json,
+        crate::api::users::create_user, crate::api::users::list_users, crate::api::users::get_user,
+        crate::api::users::replace_user, crate::api::users::delete_user, crate::api::users::user_lifecycle,
+        crate::api::users::user_groups,
+        crate::api::groups::create_group, crate::api::groups::list_groups, crate::api::groups::get_group,
+        crate::api::groups::delete_group, crate::api::groups::group_members, crate::api::groups::add_member,
+        crate::api::groups::remove_member,
+    ),
+    modifiers(&Ssws),
+    tags((name = "users"), (name = "groups"), (name = "operations"), (name = "meta"))
+)]
+pub struct ApiDoc;
+
+/// The document as pretty JSON with a trailing newline (the golden file's form).
+pub fn document_json() -> String {
+    let mut s = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Routes.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/openapi.json", get(openapi_json))
+}
+
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta", responses((status = 200, description = "This document")))]
+/// The OpenAPI document (public).
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
