@@ -96,15 +96,15 @@ impl TestDb {
 
     /// Drops the PostgreSQL database (SQLite files go with the temporary directory).
     pub async fn cleanup(self) {
-        if let Some((admin, name)) = &self.pg_admin {
-            if let Ok(pool) = sqlx::AnyPool::connect(admin).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&pool)
-                .await;
-                pool.close().await;
-            }
+        if let Some((admin, name)) = &self.pg_admin
+            && let Ok(pool) = sqlx::AnyPool::connect(admin).await
+        {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&pool)
+            .await;
+            pool.close().await;
         }
     }
 }

@@ -37,8 +37,8 @@ pub struct ErrorCause {
 pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
-    /// The body (errorId filled in later).
-    pub body: ErrorObject,
+    /// The body (errorId filled in later); boxed to keep `Result<_, ApiError>` small.
+    pub body: Box<ErrorObject>,
     /// Internal detail to log (500s).
     pub detail: Option<String>,
 }
@@ -53,7 +53,7 @@ impl ApiError {
     ) -> Self {
         Self {
             status,
-            body: ErrorObject {
+            body: Box::new(ErrorObject {
                 error_code: code.to_string(),
                 error_summary: summary.into(),
                 error_link: code.to_string(),
@@ -62,7 +62,7 @@ impl ApiError {
                     .into_iter()
                     .map(|c| ErrorCause { error_summary: c })
                     .collect(),
-            },
+            }),
             detail: None,
         }
     }
