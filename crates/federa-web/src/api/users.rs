@@ -9,7 +9,7 @@ use crate::wire::{GroupOut, UserOut, link_header};
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use federa_core::model::{UserProfile, UserQuery};
@@ -243,9 +243,7 @@ pub async fn user_lifecycle(
     State(s): State<AppState>,
     admin: Admin,
     Path((id, op)): Path<(String, String)>,
-    headers: HeaderMap,
 ) -> Result<Json<UserOut>, ApiError> {
-    let _ = headers;
     let op = users::Lifecycle::parse(&op).ok_or_else(|| {
         ApiError::not_found(format!(
             "lifecycle operation '{}'",
