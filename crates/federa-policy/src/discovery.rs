@@ -235,13 +235,9 @@ impl RoutingRule {
             None => None,
             Some(c) => Some(read_conditions(&c)?),
         };
-        let actions = obj
-            .obj("actions")?
-            .ok_or_else(|| PolicyError::invalid("actions", "is required"))?;
+        let actions = obj.req_obj("actions")?;
         actions.deny_unknown(&["idp"])?;
-        let a = actions
-            .obj("idp")?
-            .ok_or_else(|| PolicyError::invalid("actions.idp", "is required"))?;
+        let a = actions.req_obj("idp")?;
         Ok(RoutingRule {
             header,
             conditions,
@@ -281,9 +277,7 @@ fn read_conditions(c: &Obj<'_>) -> Result<RoutingConditions> {
             for it in u.array("patterns")? {
                 let p = it.obj()?;
                 p.deny_unknown(&["matchType", "value"])?;
-                let match_type = p
-                    .enumv::<PatternMatch>("matchType")?
-                    .ok_or_else(|| PolicyError::invalid(p.at("matchType"), "is required"))?;
+                let match_type = p.req_enumv::<PatternMatch>("matchType")?;
                 if match_type == PatternMatch::Expression {
                     return Err(PolicyError::invalid(
                         p.at("matchType"),
@@ -360,9 +354,7 @@ fn read_idp_action(a: &Obj<'_>) -> Result<IdpAction> {
     for it in &items {
         let p = it.obj()?;
         p.deny_unknown(&["type", "id", "name"])?;
-        let provider_type = p
-            .enumv::<ProviderType>("type")?
-            .ok_or_else(|| PolicyError::invalid(p.at("type"), "is required"))?;
+        let provider_type = p.req_enumv::<ProviderType>("type")?;
         let id = p
             .string("id")?
             .map(|s| IdpId::at(s, &p.at("id")))

@@ -93,9 +93,7 @@ impl MfaEnrollPolicy {
         let obj = Obj::new(v, "")?;
         let header = PolicyHeader::read(&obj, PolicyType::MfaEnroll)?;
         let conditions = PolicyConditions::read(&obj)?;
-        let s = obj
-            .obj("settings")?
-            .ok_or_else(|| PolicyError::invalid("settings", "is required"))?;
+        let s = obj.req_obj("settings")?;
         s.deny_unknown(&["type", "authenticators"])?;
         let settings_type = s
             .enumv::<EnrollSettingsType>("type")?
@@ -110,9 +108,7 @@ impl MfaEnrollPolicy {
         for it in s.array("authenticators")? {
             let a = it.obj()?;
             a.deny_unknown(&["key", "id", "enroll"])?;
-            let key_s = a
-                .string("key")?
-                .ok_or_else(|| PolicyError::invalid(a.at("key"), "is required"))?;
+            let key_s = a.req_string("key")?;
             let key = AuthenticatorKey::known(&key_s.to_ascii_lowercase()).ok_or_else(|| {
                 PolicyError::invalid(
                     a.at("key"),
@@ -125,13 +121,9 @@ impl MfaEnrollPolicy {
                     format!("{key} is listed twice"),
                 ));
             }
-            let e = a
-                .obj("enroll")?
-                .ok_or_else(|| PolicyError::invalid(a.at("enroll"), "is required"))?;
+            let e = a.req_obj("enroll")?;
             e.deny_unknown(&["self"])?;
-            let self_ = e
-                .enumv::<EnrollSelf>("self")?
-                .ok_or_else(|| PolicyError::invalid(e.at("self"), "is required"))?;
+            let self_ = e.req_enumv::<EnrollSelf>("self")?;
             authenticators.push(EnrollAuthenticator {
                 key,
                 id: a
@@ -239,13 +231,9 @@ impl EnrollRule {
                 })
             }
         };
-        let actions = obj
-            .obj("actions")?
-            .ok_or_else(|| PolicyError::invalid("actions", "is required"))?;
+        let actions = obj.req_obj("actions")?;
         actions.deny_unknown(&["enroll"])?;
-        let e = actions
-            .obj("enroll")?
-            .ok_or_else(|| PolicyError::invalid("actions.enroll", "is required"))?;
+        let e = actions.req_obj("enroll")?;
         e.deny_unknown(&["self"])?;
         let self_ = e
             .enumv::<EnrollRuleSelf>("self")?

@@ -343,9 +343,7 @@ impl AnyPolicy {
     /// Reads a policy document; its `type` picks the shape.
     pub fn from_json(v: &Value) -> Result<Self> {
         let obj = Obj::new(v, "")?;
-        let t = obj
-            .enumv::<PolicyType>("type")?
-            .ok_or_else(|| PolicyError::invalid("type", "is required"))?;
+        let t = obj.req_enumv::<PolicyType>("type")?;
         Ok(match t {
             PolicyType::OktaSignOn => AnyPolicy::SignOn(SignOnPolicy::from_json(v)?),
             PolicyType::AccessPolicy => AnyPolicy::Access(AccessPolicy::from_json(v)?),

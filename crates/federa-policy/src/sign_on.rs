@@ -200,13 +200,9 @@ impl SignOnRule {
         let obj = Obj::new(v, "")?;
         let header = RuleHeader::read(&obj, RuleType::SignOn)?;
         let conditions = SignOnConditions::read(&obj)?;
-        let actions = obj
-            .obj("actions")?
-            .ok_or_else(|| PolicyError::invalid("actions", "is required"))?;
+        let actions = obj.req_obj("actions")?;
         actions.deny_unknown(&["signon"])?;
-        let s = actions
-            .obj("signon")?
-            .ok_or_else(|| PolicyError::invalid("actions.signon", "is required"))?;
+        let s = actions.req_obj("signon")?;
         Ok(SignOnRule {
             header,
             conditions,
@@ -237,9 +233,7 @@ fn read_signon(s: &Obj<'_>) -> Result<SignOnAction> {
         "primaryFactor",
         "session",
     ])?;
-    let access = s
-        .enumv::<Access>("access")?
-        .ok_or_else(|| PolicyError::invalid(s.at("access"), "is required"))?;
+    let access = s.req_enumv::<Access>("access")?;
     let require_factor = s.boolean("requireFactor")?.unwrap_or(false);
     let mut factor_prompt_mode = s.enumv::<FactorPromptMode>("factorPromptMode")?;
     let mut factor_lifetime = s

@@ -210,6 +210,25 @@ impl<'a> Obj<'a> {
         }
     }
 
+    /// The object at `key`; absent or null is a "required" error naming the field.
+    pub fn req_obj(&self, key: &str) -> Result<Obj<'a>> {
+        self.obj(key)?.ok_or_else(|| self.missing(key))
+    }
+
+    /// The string at `key`; absent or null is a "required" error naming the field.
+    pub fn req_string(&self, key: &str) -> Result<&'a str> {
+        self.string(key)?.ok_or_else(|| self.missing(key))
+    }
+
+    /// The enum value at `key`; absent or null is a "required" error naming the field.
+    pub fn req_enumv<E: WireEnum>(&self, key: &str) -> Result<E> {
+        self.enumv::<E>(key)?.ok_or_else(|| self.missing(key))
+    }
+
+    fn missing(&self, key: &str) -> PolicyError {
+        PolicyError::invalid(self.at(key), "is required")
+    }
+
     /// The string at `key`.
     pub fn string(&self, key: &str) -> Result<Option<&'a str>> {
         match self.raw(key) {

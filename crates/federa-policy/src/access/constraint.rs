@@ -100,9 +100,7 @@ impl MethodRef {
         let mut known = vec!["key", "method", "id"];
         known.extend_from_slice(extra);
         o.deny_unknown(&known)?;
-        let key_s = o
-            .string("key")?
-            .ok_or_else(|| PolicyError::invalid(o.at("key"), "is required"))?;
+        let key_s = o.req_string("key")?;
         let key = AuthenticatorKey::known(&key_s.to_ascii_lowercase())
             .filter(|k| catalogue::methods_of(k).next().is_some())
             .ok_or_else(|| {

@@ -248,13 +248,9 @@ impl AccessRule {
         let obj = Obj::new(v, "")?;
         let header = RuleHeader::read(&obj, RuleType::AccessPolicy)?;
         let conditions = AccessConditions::read(&obj)?;
-        let actions = obj
-            .obj("actions")?
-            .ok_or_else(|| PolicyError::invalid("actions", "is required"))?;
+        let actions = obj.req_obj("actions")?;
         actions.deny_unknown(&["appSignOn"])?;
-        let a = actions
-            .obj("appSignOn")?
-            .ok_or_else(|| PolicyError::invalid("actions.appSignOn", "is required"))?;
+        let a = actions.req_obj("appSignOn")?;
         a.deny_unknown(&["access", "verificationMethod", "keepMeSignedIn"])?;
         if let Some(k) = a.obj("keepMeSignedIn")? {
             k.deny_unknown(&["postAuth"])?;
@@ -267,9 +263,7 @@ impl AccessRule {
                 ));
             }
         }
-        let access = a
-            .enumv::<Access>("access")?
-            .ok_or_else(|| PolicyError::invalid(a.at("access"), "is required"))?;
+        let access = a.req_enumv::<Access>("access")?;
         let verification_method = match a.obj("verificationMethod")? {
             Some(vm) => Some(VerificationMethod::read(&vm)?),
             None if access == Access::Allow => Some(VerificationMethod::Assurance(Assurance::new(
