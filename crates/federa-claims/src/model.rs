@@ -15,7 +15,6 @@
 //! - struct fields are camelCase.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::fmt;
 
 pub use federa_types::Timestamp;
 
@@ -264,34 +263,8 @@ pub enum Carrier {
     OidcAcr,
 }
 
-/// An IdP object id in the SP org (`0oa...`). Kept as an opaque string here.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct IdpId(String);
-
-impl IdpId {
-    /// Wraps an IdP id. The caller got it from its own configuration, so it is not re-checked.
-    pub fn new(id: impl Into<String>) -> IdpId {
-        IdpId(id.into())
-    }
-
-    /// The id as a string slice.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for IdpId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "IdpId({})", self.0)
-    }
-}
-
-impl fmt::Display for IdpId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+/// An IdP object id in the SP org; defined in `federa-types`.
+pub use federa_types::IdpId;
 
 /// Where a verification was performed. Serialises as `{"type":"LOCAL"}` or
 /// `{"type":"IDP","idpId":...,"carrier":...,"engine":...}` (CONTRACT §2 sessions, §5).

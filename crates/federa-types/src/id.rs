@@ -1,6 +1,9 @@
 //! Typed identifiers. Each resource has its own newtype so an org id can never be passed where a
 //! user id is expected. The wire form follows Okta: a three-character prefix naming the kind
-//! (`00u` users, `00g` groups, `00o` orgs, `00T` API tokens) and 17 base62 characters.
+//! (`00u` users, `00g` groups, `00o` orgs, `00T` API tokens) and 17 base62 characters, checked
+//! strictly on input. Kinds that other systems also mint (policies, rules, zones, apps,
+//! authenticators, IdPs) are opaque: Federa mints them in the same form but accepts any id of
+//! the loose syntax of [`opaque_id_ok`].
 
 use crate::Rng;
 use serde::{Deserialize, Serialize};
@@ -108,6 +111,82 @@ typed_id!(
 typed_id!(
     /// An admin API token.
     ApiTokenId, "00T", "API token");
+
+/// The syntax every [`opaque_id!`] id accepts: 1 to 64 ASCII letters, digits, `_` or `-`.
+/// Deliberately loose, because ids of these kinds can be minted by other Okta-compatible
+/// systems (an upstream org's app id, a zone id in an imported policy).
+pub fn opaque_id_ok(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+macro_rules! opaque_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $kind:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// What this id names, for messages.
+            pub const KIND: &'static str = $kind;
+            /// The prefix of ids Federa mints of this kind.
+            pub const PREFIX: &'static str = $prefix;
+
+            /// A fresh random id (prefix and 17 base62 characters, as Okta's).
+            pub fn generate(rng: &dyn Rng) -> Self {
+                Self(format!("{}{}", $prefix, random_base62(rng, RANDOM_LEN)))
+            }
+
+            /// Checks the loose syntax of [`opaque_id_ok`].
+            pub fn parse(s: &str) -> Option<Self> {
+                opaque_id_ok(s).then(|| Self(s.to_owned()))
+            }
+
+            /// Wraps an id the caller already trusts (from its own storage). Not re-checked.
+            pub fn new(s: impl Into<String>) -> Self {
+                Self(s.into())
+            }
+
+            /// The id as a string slice.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0)
+            }
+        }
+    };
+}
+
+opaque_id!(
+    /// A policy (`00p...`).
+    PolicyId, "00p", "policy");
+opaque_id!(
+    /// A policy rule (`0pr...`).
+    RuleId, "0pr", "rule");
+opaque_id!(
+    /// A network zone (`nzo...`).
+    ZoneId, "nzo", "network zone");
+opaque_id!(
+    /// An app (`0oa...`).
+    AppId, "0oa", "app");
+opaque_id!(
+    /// An authenticator (`aut...`).
+    AuthenticatorId, "aut", "authenticator");
+opaque_id!(
+    /// An IdP object in the SP org (`0oa...`, as Okta numbers IdPs like apps).
+    IdpId, "0oa", "identity provider");
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,10 @@ pub mod id;
 pub mod secret;
 pub mod time;
 
-pub use id::{ApiTokenId, GroupId, IdError, OrgId, UserId};
+pub use id::{
+    ApiTokenId, AppId, AuthenticatorId, GroupId, IdError, IdpId, OrgId, PolicyId, RuleId, UserId,
+    ZoneId,
+};
 pub use secret::Secret;
 pub use time::{Clock, FixedClock, Timestamp};
 
