@@ -35,6 +35,15 @@ pub enum CoreError {
     /// that is not allowed).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A change refused because trusted IdP claims are in use (reference §1.14): `code` is
+    /// `E0000250`, `E0000251` or `E0000252`.
+    #[error("{message}")]
+    TrustClaimsInUse {
+        /// Okta error code.
+        code: String,
+        /// What depends on the trusted claims.
+        message: String,
+    },
     /// The caller did not present valid credentials.
     #[error("invalid token provided")]
     Unauthenticated,

@@ -3,10 +3,13 @@
 //! change another org's rows. Each write method is one transaction: it either fully happens or
 //! leaves nothing behind.
 
-use crate::model::{ApiToken, Group, Org, User, UserQuery};
+use crate::model::{
+    ApiToken, Authenticator, FeatureState, Group, LifecycleStatus, Org, OrgDefaults, StoredPolicy,
+    StoredRule, User, UserQuery,
+};
 use crate::page::PageRequest;
 use async_trait::async_trait;
-use federa_types::{GroupId, OrgId, UserId};
+use federa_types::{AppId, AuthenticatorId, GroupId, OrgId, PolicyId, RuleId, Timestamp, UserId};
 
 /// What can go wrong in storage.
 #[derive(Debug, thiserror::Error)]
@@ -28,9 +31,17 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Orgs and their host names.
 #[async_trait]
 pub trait OrgRepo: Send + Sync {
-    /// Inserts an org with its hosts, its first API token and, atomically, nothing else.
-    /// A host already used by another org is a [`StoreError::Conflict`].
-    async fn create_org(&self, org: &Org, first_token: Option<&ApiToken>) -> StoreResult<()>;
+    /// Inserts an org with its hosts, its first API token and its defaults (authenticators,
+    /// features, policies), all in one transaction. A host already used by another org is a
+    /// [`StoreError::Conflict`].
+    async fn create_org(
+        &self,
+        org: &Org,
+        first_token: Option<&ApiToken>,
+        defaults: &OrgDefaults,
+    ) -> StoreResult<()>;
+    /// Every org, ordered by id (for start-up maintenance such as backfilling defaults).
+    async fn list_orgs(&self) -> StoreResult<Vec<Org>>;
     /// The org serving `host` (normalised), if any.
     async fn org_by_host(&self, host: &str) -> StoreResult<Option<Org>>;
     /// The org with this id.
@@ -113,9 +124,93 @@ pub trait GroupRepo: Send + Sync {
     async fn list_user_groups(&self, org: &OrgId, user: &UserId) -> StoreResult<Vec<Group>>;
 }
 
+/// Per-org authenticators.
+#[async_trait]
+pub trait AuthenticatorRepo: Send + Sync {
+    /// Inserts authenticators (e.g. defaults missing from an older org); existing keys are kept.
+    async fn add_authenticators(&self, org: &OrgId, items: &[Authenticator]) -> StoreResult<()>;
+    /// The org's authenticators, ordered by key.
+    async fn list_authenticators(&self, org: &OrgId) -> StoreResult<Vec<Authenticator>>;
+    /// One authenticator.
+    async fn authenticator_by_id(
+        &self,
+        org: &OrgId,
+        id: &AuthenticatorId,
+    ) -> StoreResult<Option<Authenticator>>;
+    /// Sets the status; false when no such authenticator exists.
+    async fn set_authenticator_status(
+        &self,
+        org: &OrgId,
+        id: &AuthenticatorId,
+        status: LifecycleStatus,
+        at: Timestamp,
+    ) -> StoreResult<bool>;
+}
+
+/// Per-org feature flags.
+#[async_trait]
+pub trait FeatureRepo: Send + Sync {
+    /// The org's stored feature states.
+    async fn list_features(&self, org: &OrgId) -> StoreResult<Vec<FeatureState>>;
+    /// Sets (inserts or replaces) one feature's state.
+    async fn set_feature(&self, org: &OrgId, state: &FeatureState) -> StoreResult<()>;
+}
+
+/// Policies, rules and app bindings.
+#[async_trait]
+pub trait PolicyRepo: Send + Sync {
+    /// Inserts a policy with its rules in one transaction. A duplicate name of the same type is
+    /// a [`StoreError::Conflict`].
+    async fn create_policy(&self, policy: &StoredPolicy, rules: &[StoredRule]) -> StoreResult<()>;
+    /// Policies of the org, optionally of one type, ordered by type, priority, creation.
+    async fn list_policies(
+        &self,
+        org: &OrgId,
+        policy_type: Option<&str>,
+    ) -> StoreResult<Vec<StoredPolicy>>;
+    /// One policy.
+    async fn policy_by_id(&self, org: &OrgId, id: &PolicyId) -> StoreResult<Option<StoredPolicy>>;
+    /// Replaces a policy's stored fields; false when it does not exist.
+    async fn update_policy(&self, policy: &StoredPolicy) -> StoreResult<bool>;
+    /// Deletes a policy, its rules and its app bindings; false when it does not exist.
+    async fn delete_policy(&self, org: &OrgId, id: &PolicyId) -> StoreResult<bool>;
+    /// Inserts a rule (its policy must exist in the org).
+    async fn create_rule(&self, rule: &StoredRule) -> StoreResult<()>;
+    /// Rules of a policy ordered by priority, creation.
+    async fn list_rules(&self, org: &OrgId, policy: &PolicyId) -> StoreResult<Vec<StoredRule>>;
+    /// One rule of a policy.
+    async fn rule_by_id(
+        &self,
+        org: &OrgId,
+        policy: &PolicyId,
+        id: &RuleId,
+    ) -> StoreResult<Option<StoredRule>>;
+    /// Replaces a rule's stored fields; false when it does not exist.
+    async fn update_rule(&self, rule: &StoredRule) -> StoreResult<bool>;
+    /// Deletes a rule; false when it does not exist.
+    async fn delete_rule(&self, org: &OrgId, policy: &PolicyId, id: &RuleId) -> StoreResult<bool>;
+    /// Binds an app to an authentication policy (replacing an earlier binding).
+    async fn bind_app_policy(&self, org: &OrgId, app: &AppId, policy: &PolicyId)
+    -> StoreResult<()>;
+    /// The policy bound to an app.
+    async fn app_policy(&self, org: &OrgId, app: &AppId) -> StoreResult<Option<PolicyId>>;
+    /// The apps bound to a policy.
+    async fn apps_of_policy(&self, org: &OrgId, policy: &PolicyId) -> StoreResult<Vec<AppId>>;
+}
+
 /// The whole store.
 #[async_trait]
-pub trait Store: OrgRepo + TokenRepo + UserRepo + GroupRepo + Send + Sync {
+pub trait Store:
+    OrgRepo
+    + TokenRepo
+    + UserRepo
+    + GroupRepo
+    + AuthenticatorRepo
+    + FeatureRepo
+    + PolicyRepo
+    + Send
+    + Sync
+{
     /// Checks that the database answers.
     async fn ping(&self) -> StoreResult<()>;
     /// Name of the backend (`sqlite` or `postgres`), for logs and readiness output.

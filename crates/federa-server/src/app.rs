@@ -69,6 +69,7 @@ pub async fn start(cfg: &Config, stop_on_signal: bool) -> anyhow::Result<Running
     let store = open_store(cfg).await?;
     let ctx = context(cfg, store)?;
     let bootstrap = orgs::bootstrap_default(&ctx).await?;
+    federa_core::service::defaults::backfill_all(&ctx).await?;
     let state = AppState::new(
         ctx.clone(),
         WebConfig {

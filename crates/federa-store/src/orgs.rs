@@ -2,7 +2,7 @@
 
 use crate::SqlStore;
 use crate::error::{corrupt, map_err};
-use federa_core::model::{ApiToken, Engine, Org};
+use federa_core::model::{ApiToken, Engine, Org, OrgDefaults};
 use federa_core::ports::{OrgRepo, StoreError, StoreResult, TokenRepo};
 use federa_types::{ApiTokenId, OrgId, Timestamp};
 use sqlx::Row;
@@ -56,7 +56,12 @@ async fn insert_token<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
 
 #[async_trait::async_trait]
 impl OrgRepo for SqlStore {
-    async fn create_org(&self, org: &Org, first_token: Option<&ApiToken>) -> StoreResult<()> {
+    async fn create_org(
+        &self,
+        org: &Org,
+        first_token: Option<&ApiToken>,
+        defaults: &OrgDefaults,
+    ) -> StoreResult<()> {
         let mut tx = self.pool().begin().await.map_err(map_err)?;
         sqlx::query("INSERT INTO orgs (id, name, engine, created) VALUES ($1, $2, $3, $4)")
             .bind(org.id.as_str())
@@ -79,6 +84,18 @@ impl OrgRepo for SqlStore {
         }
         if let Some(t) = first_token {
             insert_token(&mut *tx, t).await?;
+        }
+        for a in &defaults.authenticators {
+            crate::engine::insert_authenticator(&mut *tx, a).await?;
+        }
+        for f in &defaults.features {
+            crate::engine::upsert_feature(&mut *tx, &org.id, f).await?;
+        }
+        for (p, rules) in &defaults.policies {
+            crate::engine::insert_policy(&mut *tx, p).await?;
+            for r in rules {
+                crate::engine::insert_rule(&mut *tx, r).await?;
+            }
         }
         tx.commit().await.map_err(map_err)
     }
@@ -107,6 +124,18 @@ impl OrgRepo for SqlStore {
             Some(r) => Ok(Some(load_org(self, r).await?)),
             None => Ok(None),
         }
+    }
+
+    async fn list_orgs(&self) -> StoreResult<Vec<Org>> {
+        let rows = sqlx::query("SELECT id, name, engine, created FROM orgs ORDER BY id")
+            .fetch_all(self.pool())
+            .await
+            .map_err(map_err)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(load_org(self, r).await?);
+        }
+        Ok(out)
     }
 
     async fn count_orgs(&self) -> StoreResult<i64> {

@@ -136,6 +136,9 @@ impl From<CoreError> for ApiError {
                 format!("Api validation failed due to conflict: {msg}"),
                 vec![msg],
             ),
+            CoreError::TrustClaimsInUse { code, message } => {
+                Self::new(StatusCode::FORBIDDEN, &code, message.clone(), vec![message])
+            }
             CoreError::Unauthenticated => Self::invalid_token(),
             CoreError::Store(s) => Self::internal(s.to_string()),
             CoreError::Internal(s) => Self::internal(s),

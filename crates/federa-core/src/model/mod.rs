@@ -1,10 +1,14 @@
 //! Domain records of the foundation: orgs and their hosts, admin API tokens, users and groups.
 
+pub mod engine;
 pub mod group;
 pub mod org;
 pub mod token;
 pub mod user;
 
+pub use engine::{
+    Authenticator, FeatureState, LifecycleStatus, OrgDefaults, StoredPolicy, StoredRule,
+};
 pub use group::{Group, GroupProfile};
 pub use org::{Engine, Org};
 pub use token::ApiToken;

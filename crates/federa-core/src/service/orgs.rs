@@ -55,8 +55,9 @@ pub async fn create(
         created: ctx.clock.now(),
     };
     let (token, value) = tokens::mint(ctx, &org.id, token_name)?;
+    let defaults = crate::service::defaults::for_new_org(ctx, &org.id)?;
     ctx.store
-        .create_org(&org, Some(&token))
+        .create_org(&org, Some(&token), &defaults)
         .await
         .map_err(|e| match e {
             StoreError::Conflict(what) => {

@@ -1,0 +1,1 @@
+//! Per-org authenticators: list, get, activate, deactivate (CONTRACT §2, reference §2.10).
