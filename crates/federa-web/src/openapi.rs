@@ -36,9 +36,18 @@ impl Modify for Ssws {
         crate::api::groups::create_group, crate::api::groups::list_groups, crate::api::groups::get_group,
         crate::api::groups::delete_group, crate::api::groups::group_members, crate::api::groups::add_member,
         crate::api::groups::remove_member,
+        crate::api::authenticators::list_authenticators, crate::api::authenticators::get_authenticator,
+        crate::api::authenticators::authenticator_lifecycle,
+        crate::api::features::list_features, crate::api::features::get_feature,
+        crate::api::features::feature_lifecycle,
+        crate::api::policies::list_policies, crate::api::policies::create_policy, crate::api::policies::get_policy,
+        crate::api::policies::replace_policy, crate::api::policies::delete_policy, crate::api::policies::policy_lifecycle,
+        crate::api::policies::list_rules, crate::api::policies::create_rule, crate::api::policies::get_rule,
+        crate::api::policies::replace_rule, crate::api::policies::delete_rule, crate::api::policies::rule_lifecycle,
+        crate::api::policies::assign_policy, crate::api::policies::simulate_policy,
     ),
     modifiers(&Ssws),
-    tags((name = "users"), (name = "groups"), (name = "operations"), (name = "meta"))
+    tags((name = "users"), (name = "groups"), (name = "authenticators"), (name = "features"), (name = "policies"), (name = "operations"), (name = "meta"))
 )]
 pub struct ApiDoc;
 

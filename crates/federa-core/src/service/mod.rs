@@ -6,5 +6,6 @@ pub mod features;
 pub mod groups;
 pub mod orgs;
 pub mod policies;
+pub mod simulate;
 pub mod tokens;
 pub mod users;

@@ -1,6 +1,9 @@
 //! The admin API (`/api/v1`), Okta-shaped: one module per resource.
 
+pub mod authenticators;
+pub mod features;
 pub mod groups;
+pub mod policies;
 pub mod users;
 
 use crate::AppState;
@@ -13,6 +16,9 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(users::routes())
         .merge(groups::routes())
+        .merge(authenticators::routes())
+        .merge(features::routes())
+        .merge(policies::routes())
         .merge(crate::openapi::routes())
 }
 
