@@ -521,18 +521,16 @@ async fn app_assignment_and_simulation(h: &Harness) {
     .unwrap();
     assert_eq!(r["decision"], "ALLOW", "{r}");
     assert_eq!(r["credited"].as_array().unwrap().len(), 2, "{r}");
-    // An IdP that does not exist credits nothing and says why.
+    // An IdP that does not exist is bad input, not a federated session: together with a
+    // password it must never make a 2FA rule pass.
     let idp = json!({"amr": ["pwd", "otp"], "verifiedAt": "2026-11-25T06:00:00Z", "source": {"type": "IDP", "idpId": "0oaIDPIDPIDPIDPIDPID"}});
-    let r: Value = post(h, "/api/v1/policies/simulate", sim(json!([idp])))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_ne!(r["decision"], "ALLOW", "{r}");
-    assert!(
-        r["ignored"].to_string().contains("0oaIDPIDPIDPIDPIDPID"),
-        "{r}"
-    );
+    let res = post(
+        h,
+        "/api/v1/policies/simulate",
+        sim(json!([pwd.clone(), idp])),
+    )
+    .await;
+    assert_error(res, 400, "E0000001", "verifications[1].source.idpId").await;
     // Bad input.
     assert_error(
         post(

@@ -6,10 +6,10 @@ use crate::ctx::Ctx;
 use crate::error::CoreError;
 use crate::model::{Engine as OrgEngine, Org};
 use crate::service::{authenticators, groups, policies, users};
-use federa_claims::{AuthenticatorKey, ClaimsOutcome, Engine, IgnoreReason, IgnoredClaim};
+use federa_claims::{AuthenticatorKey, ClaimsOutcome, Engine};
 use federa_policy::eval::AuthenticatorMethods;
 use federa_policy::simulate::{
-    SimVerification, SimulateRequest, SimulateResponse, SimulationContext, simulate,
+    SimSource, SimVerification, SimulateRequest, SimulateResponse, SimulationContext, simulate,
 };
 use federa_types::{AppId, GroupId, IdpId, Timestamp};
 
@@ -67,16 +67,22 @@ pub async fn run(
     } else {
         Vec::new()
     };
-    // IdP objects arrive with the federation work: until then every IdP entry is unknown here
-    // and credits nothing.
-    let resolve = |idp: &IdpId, _v: &SimVerification, _at: Timestamp| ClaimsOutcome {
+    // IdP objects arrive with the federation work. Until then an IdP entry names an IdP that
+    // does not exist, which is bad input: simulating it would treat the session as federated.
+    for (i, v) in req.verifications.iter().enumerate() {
+        if let SimSource::Idp { idp_id } = &v.source {
+            return Err(CoreError::invalid(
+                format!("verifications[{i}].source.idpId"),
+                format!(
+                    "no identity provider '{}' exists in this org",
+                    idp_id.as_str().chars().take(64).collect::<String>()
+                ),
+            ));
+        }
+    }
+    let resolve = |_: &IdpId, _: &SimVerification, _: Timestamp| ClaimsOutcome {
         credited: Vec::new(),
-        ignored: vec![IgnoredClaim {
-            what: format!("verification from IdP {idp}"),
-            reason: IgnoreReason::TrustOff,
-            carrier: None,
-            detail: Some("no identity provider with this id exists in the org".into()),
-        }],
+        ignored: Vec::new(),
     };
     let engine = match org.engine {
         OrgEngine::Identity => Engine::Identity,
