@@ -1,7 +1,7 @@
-//! Production implementations of the [`Clock`] and [`Rng`] ports: the system clock and the
+//! Production implementations of the [`Clock`] and `Rng` ports: the system clock and the
 //! operating system's CSPRNG through aws-lc-rs.
 
-use federa_types::{Clock, Rng, Timestamp};
+use federa_types::{Clock, Timestamp};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Reads the system clock.
@@ -18,19 +18,9 @@ impl Clock for SystemClock {
     }
 }
 
-/// Cryptographically secure randomness from aws-lc-rs.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemRng;
-
-impl Rng for SystemRng {
-    fn fill(&self, buf: &mut [u8]) {
-        // aws-lc's RAND_bytes aborts the process rather than return weak bytes, so an error
-        // here cannot happen in practice; fail closed by leaving no predictable output.
-        if aws_lc_rs::rand::fill(buf).is_err() {
-            std::process::abort();
-        }
-    }
-}
+/// Cryptographically secure randomness from aws-lc-rs (the one implementation lives in
+/// `federa-jose`, which needs it for JWE).
+pub use federa_jose::SystemRng;
 
 /// Hex encoding of the SHA-256 digest of `data` (used for hashing API tokens at rest).
 pub fn sha256_hex(data: &[u8]) -> String {

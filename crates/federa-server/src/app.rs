@@ -28,7 +28,7 @@ pub fn context(cfg: &Config, store: SqlStore) -> anyhow::Result<Ctx> {
     Ok(Ctx {
         store: Arc::new(store),
         clock: Arc::new(SystemClock),
-        rng: Arc::new(SystemRng),
+        rng: Arc::new(SystemRng::default()),
         hasher: PasswordHasher::new(cfg.hash_params()).map_err(|e| anyhow::anyhow!(e))?,
     })
 }

@@ -42,7 +42,7 @@ impl std::fmt::Debug for TestDb {
 
 fn random_suffix() -> String {
     let mut b = [0u8; 8];
-    SystemRng.fill(&mut b);
+    SystemRng::default().fill(&mut b);
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
@@ -133,7 +133,7 @@ pub fn ctx(store: SqlStore) -> Ctx {
     Ctx {
         store: Arc::new(store),
         clock: Arc::new(SystemClock),
-        rng: Arc::new(SystemRng),
+        rng: Arc::new(SystemRng::default()),
         hasher: PasswordHasher::new(HashParams::default()).expect("hasher"),
     }
 }
