@@ -36,7 +36,8 @@ pub struct Link {
 /// `_links` map.
 pub type Links = BTreeMap<String, Link>;
 
-fn link(base: &url::Url, path: &str) -> Link {
+/// A link to `path` (with or without a leading slash) under the org's base URL.
+pub fn link(base: &url::Url, path: &str) -> Link {
     Link {
         href: base
             .join(path.trim_start_matches('/'))

@@ -6,7 +6,7 @@ use super::bool_param;
 use crate::AppState;
 use crate::error::{ApiError, ErrorObject};
 use crate::extract::{Admin, ApiJson, ApiQuery};
-use crate::wire::{Link, rfc3339};
+use crate::wire::{link, rfc3339};
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -57,10 +57,9 @@ fn with_meta(
         m.insert("lastUpdated".into(), Value::String(rfc3339(updated)));
         let mut l = Map::new();
         for (name, path) in links {
-            let href = base.join(&path).map(|u| u.to_string()).unwrap_or_default();
             l.insert(
                 name.into(),
-                serde_json::to_value(Link { href }).unwrap_or(Value::Null),
+                serde_json::to_value(link(base, &path)).unwrap_or(Value::Null),
             );
         }
         m.insert("_links".into(), Value::Object(l));
