@@ -2,6 +2,7 @@
 
 use crate::password::PasswordHasher;
 use crate::ports::Store;
+use crate::secretbox::SecretBox;
 use federa_types::{Clock, Rng};
 use std::sync::Arc;
 
@@ -16,6 +17,8 @@ pub struct Ctx {
     pub rng: Arc<dyn Rng>,
     /// Password hashing.
     pub hasher: PasswordHasher,
+    /// Encryption of secrets at rest with the master key.
+    pub secrets: SecretBox,
 }
 
 impl std::fmt::Debug for Ctx {

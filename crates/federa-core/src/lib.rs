@@ -9,6 +9,7 @@ pub mod model;
 pub mod page;
 pub mod password;
 pub mod ports;
+pub mod secretbox;
 pub mod service;
 pub mod system;
 

@@ -3,11 +3,13 @@
 
 use crate::config::Config;
 use anyhow::Context;
+use base64::Engine as _;
 use federa_core::Ctx;
 use federa_core::password::PasswordHasher;
 use federa_core::service::orgs::{self, CreatedOrg};
 use federa_core::system::{SystemClock, SystemRng};
 use federa_store::SqlStore;
+use federa_types::Secret;
 use federa_web::{AppState, WebConfig};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,9 +25,46 @@ pub async fn open_store(cfg: &Config) -> anyhow::Result<SqlStore> {
     Ok(store)
 }
 
+/// The master key: configured (`master_key`, `master_key_file`, `FEDERA_MASTER_KEY`), or, on
+/// SQLite only, `master.key` in the data directory (created with mode 0600 on first use). On
+/// PostgreSQL every node must share the key, so it must be configured.
+pub fn master_key(cfg: &Config) -> anyhow::Result<Secret<[u8; 32]>> {
+    if let Some(k) = cfg.master_key()? {
+        return Ok(k);
+    }
+    let url = cfg.database_url()?;
+    if federa_store::Backend::of_url(&url)? == federa_store::Backend::Postgres {
+        anyhow::bail!(
+            "master_key is required with PostgreSQL (every node must use the same key): set FEDERA_MASTER_KEY or master_key_file"
+        );
+    }
+    let path = cfg.data_dir.join("master.key");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        return crate::config::decode_master_key(text.trim())
+            .with_context(|| format!("{}", path.display()));
+    }
+    std::fs::create_dir_all(&cfg.data_dir)?;
+    let mut key = [0u8; 32];
+    federa_types::Rng::fill(&SystemRng::default(), &mut key);
+    let text = base64::engine::general_purpose::STANDARD.encode(key);
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts
+        .open(&path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    std::io::Write::write_all(&mut f, text.as_bytes())?;
+    tracing::warn!(path = %path.display(), "generated a master key for this data directory; back it up (secrets at rest cannot be read without it)");
+    Ok(Secret::new(key))
+}
+
 /// The use-case context over `store`.
 pub fn context(cfg: &Config, store: SqlStore) -> anyhow::Result<Ctx> {
     Ok(Ctx {
+        secrets: federa_core::secretbox::SecretBox::new(&master_key(cfg)?)?,
         store: Arc::new(store),
         clock: Arc::new(SystemClock),
         rng: Arc::new(SystemRng::default()),

@@ -251,7 +251,8 @@ impl Config {
     }
 }
 
-fn decode_master_key(s: &str) -> anyhow::Result<Secret<[u8; 32]>> {
+/// Decodes a base64 master key of 32 bytes.
+pub fn decode_master_key(s: &str) -> anyhow::Result<Secret<[u8; 32]>> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(s.trim())
         .map_err(|_| anyhow::anyhow!("must be base64"))?;

@@ -5,8 +5,11 @@
 
 mod engine;
 mod error;
+mod factors;
 mod groups;
+mod logs;
 mod orgs;
+mod sessions;
 mod users;
 
 use federa_core::ports::{Store, StoreError, StoreResult};

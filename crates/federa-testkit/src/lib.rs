@@ -135,6 +135,12 @@ pub fn ctx(store: SqlStore) -> Ctx {
         clock: Arc::new(SystemClock),
         rng: Arc::new(SystemRng::default()),
         hasher: PasswordHasher::new(HashParams::default()).expect("hasher"),
+        secrets: {
+            let mut k = [0u8; 32];
+            SystemRng::default().fill(&mut k);
+            federa_core::secretbox::SecretBox::new(&federa_types::Secret::new(k))
+                .expect("secret box")
+        },
     }
 }
 

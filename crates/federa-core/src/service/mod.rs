@@ -2,10 +2,15 @@
 
 pub mod authenticators;
 pub mod defaults;
+pub mod factors;
 pub mod features;
 pub mod groups;
 pub mod orgs;
 pub mod policies;
+pub mod ratelimit;
+pub mod sessions;
+pub mod signin;
 pub mod simulate;
+pub mod syslog;
 pub mod tokens;
 pub mod users;

@@ -26,7 +26,12 @@ pub fn test_config(db: &TestDb) -> Config {
         data_dir: Some(std::env::temp_dir()),
         database_url: Some(db.url.clone()),
     };
-    Config::load(None, &[], &overrides).expect("config")
+    // A fresh master key per test (PostgreSQL requires one to be configured).
+    let env = vec![(
+        "FEDERA_MASTER_KEY".to_string(),
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_string(),
+    )];
+    Config::load(None, &env, &overrides).expect("config")
 }
 
 impl Harness {

@@ -3,6 +3,14 @@
 //! change another org's rows. Each write method is one transaction: it either fully happens or
 //! leaves nothing behind.
 
+mod factors;
+mod logs;
+mod sessions;
+
+pub use factors::FactorRepo;
+pub use logs::LogRepo;
+pub use sessions::SessionRepo;
+
 use crate::model::{
     ApiToken, Authenticator, FeatureState, Group, LifecycleStatus, Org, OrgDefaults, StoredPolicy,
     StoredRule, User, UserQuery,
@@ -210,6 +218,9 @@ pub trait Store:
     + PolicyRepo
     + Send
     + Sync
+    + FactorRepo
+    + LogRepo
+    + SessionRepo
 {
     /// Checks that the database answers.
     async fn ping(&self) -> StoreResult<()>;

@@ -1,0 +1,1 @@
+//! Rate limits per client address and per user (DB-backed fixed windows, shared by all nodes).

@@ -1,0 +1,1 @@
+//! Server-side sessions (CONTRACT §2 sessions): creation, rotation, lifetimes, lookup by cookie.
