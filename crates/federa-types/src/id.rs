@@ -185,6 +185,9 @@ opaque_id!(
     /// An authenticator (`aut...`).
     AuthenticatorId, "aut", "authenticator");
 opaque_id!(
+    /// A user's enrolled factor (`mfa...`).
+    FactorId, "mfa", "factor");
+opaque_id!(
     /// An IdP object in the SP org (`0oa...`, as Okta numbers IdPs like apps).
     IdpId, "0oa", "identity provider");
 

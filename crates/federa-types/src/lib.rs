@@ -7,8 +7,8 @@ pub mod secret;
 pub mod time;
 
 pub use id::{
-    ApiTokenId, AppId, AuthenticatorId, GroupId, IdError, IdpId, OrgId, PolicyId, RuleId, UserId,
-    ZoneId,
+    ApiTokenId, AppId, AuthenticatorId, FactorId, GroupId, IdError, IdpId, OrgId, PolicyId, RuleId,
+    UserId, ZoneId,
 };
 pub use secret::Secret;
 pub use time::{Clock, FixedClock, Timestamp};
