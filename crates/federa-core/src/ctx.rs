@@ -1,5 +1,6 @@
 //! [`Ctx`]: what every use case needs, passed in explicitly (no global state).
 
+use crate::notify::Notifier;
 use crate::password::PasswordHasher;
 use crate::ports::Store;
 use crate::secretbox::SecretBox;
@@ -19,6 +20,8 @@ pub struct Ctx {
     pub hasher: PasswordHasher,
     /// Encryption of secrets at rest with the master key.
     pub secrets: SecretBox,
+    /// Sends codes to users (outbox, SMTP, SMS webhook).
+    pub notifier: Arc<dyn Notifier>,
 }
 
 impl std::fmt::Debug for Ctx {

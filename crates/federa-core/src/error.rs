@@ -47,6 +47,10 @@ pub enum CoreError {
     /// The caller did not present valid credentials.
     #[error("invalid token provided")]
     Unauthenticated,
+    /// A factor's passcode or answer is wrong, expired, already used, or the factor is locked
+    /// after too many attempts (one message for all, so nothing is revealed).
+    #[error("Your passcode doesn't match our records. Please try again.")]
+    InvalidPasscode,
     /// The storage backend failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -6,6 +6,7 @@
 pub mod ctx;
 pub mod error;
 pub mod model;
+pub mod notify;
 pub mod page;
 pub mod password;
 pub mod ports;

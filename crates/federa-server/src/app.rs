@@ -63,12 +63,24 @@ pub fn master_key(cfg: &Config) -> anyhow::Result<Secret<[u8; 32]>> {
 
 /// The use-case context over `store`.
 pub fn context(cfg: &Config, store: SqlStore) -> anyhow::Result<Ctx> {
+    let secrets = federa_core::secretbox::SecretBox::new(&master_key(cfg)?)?;
+    let store: Arc<dyn federa_core::ports::Store> = Arc::new(store);
+    let clock: Arc<dyn federa_types::Clock> = Arc::new(SystemClock);
+    let rng: Arc<dyn federa_types::Rng> = Arc::new(SystemRng::default());
+    let notifier = federa_core::notify::OutboxNotifier::new(
+        store.clone(),
+        clock.clone(),
+        rng.clone(),
+        secrets.clone(),
+        &cfg.notify(),
+    )?;
     Ok(Ctx {
-        secrets: federa_core::secretbox::SecretBox::new(&master_key(cfg)?)?,
-        store: Arc::new(store),
-        clock: Arc::new(SystemClock),
-        rng: Arc::new(SystemRng::default()),
+        secrets,
+        store,
+        clock,
+        rng,
         hasher: PasswordHasher::new(cfg.hash_params()).map_err(|e| anyhow::anyhow!(e))?,
+        notifier: Arc::new(notifier),
     })
 }
 
@@ -114,8 +126,9 @@ pub async fn start(cfg: &Config, stop_on_signal: bool) -> anyhow::Result<Running
         WebConfig {
             body_limit_bytes: cfg.http.body_limit_bytes,
         },
-    );
-    let app = federa_web::router(state);
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    let app = federa_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let listener = TcpListener::bind(cfg.listen_addr()?)
         .await
         .with_context(|| format!("cannot listen on {}", cfg.listen))?;

@@ -64,6 +64,37 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
 }
 
+/// `[notify]`: how one-time codes reach users. Every message is kept in the outbox
+/// (`GET /api/v1/outbox`) whether or not a transport is set.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// SMTP server for email codes, in lettre's URL form (`smtp://host:25`,
+    /// `smtps://user:password@host`, `smtp://host:587?tls=required`). May carry a password.
+    #[serde(default, skip_serializing)]
+    pub smtp_url: Option<Secret<String>>,
+    /// `From` of emails, e.g. `Federa <no-reply@example.com>` (required with `smtp_url`).
+    #[serde(default)]
+    pub smtp_from: Option<String>,
+    /// URL that receives SMS and voice messages as a JSON POST `{id, to, channel, body}`.
+    /// May carry a credential.
+    #[serde(default, skip_serializing)]
+    pub sms_webhook_url: Option<Secret<String>>,
+    /// Timeout of one delivery attempt, in seconds.
+    pub timeout_seconds: u64,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            smtp_from: None,
+            sms_webhook_url: None,
+            timeout_seconds: 10,
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -86,6 +117,9 @@ pub struct Config {
     pub http: HttpConfig,
     /// Password hashing.
     pub password_hash: PasswordHashConfig,
+    /// Delivery of one-time codes.
+    #[serde(default)]
+    pub notify: NotifyConfig,
 }
 
 impl Default for Config {
@@ -112,6 +146,7 @@ impl Default for Config {
                 iterations: h.iterations,
                 parallelism: h.parallelism,
             },
+            notify: NotifyConfig::default(),
         }
     }
 }
@@ -202,6 +237,9 @@ impl Config {
         if let Some(k) = &self.master_key {
             decode_master_key(k.expose()).context("master_key")?;
         }
+        if !(1..=120).contains(&self.notify.timeout_seconds) {
+            bail!("notify.timeout_seconds must be between 1 and 120");
+        }
         if let Some(url) = &self.database.url
             && !url.is_empty()
         {
@@ -234,6 +272,16 @@ impl Config {
         match &self.database.url {
             Some(u) if !u.is_empty() => Ok(u.clone()),
             _ => Ok(federa_store::sqlite_url_for_dir(&self.data_dir)?),
+        }
+    }
+
+    /// The notifier's settings.
+    pub fn notify(&self) -> federa_core::notify::NotifyConfig {
+        federa_core::notify::NotifyConfig {
+            smtp_url: self.notify.smtp_url.clone(),
+            smtp_from: self.notify.smtp_from.clone(),
+            sms_webhook_url: self.notify.sms_webhook_url.clone(),
+            timeout: std::time::Duration::from_secs(self.notify.timeout_seconds),
         }
     }
 
@@ -279,7 +327,11 @@ pub fn known_keys() -> Vec<String> {
             _ => out.push(prefix.to_string()),
         }
     }
-    let mut out = vec!["master_key".to_string()];
+    let mut out = vec![
+        "master_key".to_string(),
+        "notify.smtp_url".to_string(),
+        "notify.sms_webhook_url".to_string(),
+    ];
     if let Ok(v) = serde_json::to_value(Config::default()) {
         walk("", &v, &mut out);
     }

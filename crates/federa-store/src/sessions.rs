@@ -1,7 +1,182 @@
 //! Sign-in flows and sessions.
 
 use crate::SqlStore;
-use federa_core::ports::SessionRepo;
+use crate::error::{corrupt, map_err};
+use federa_core::model::session::{Session, StoredFlow};
+use federa_core::ports::{SessionRepo, StoreResult};
+use federa_types::{IdpId, OrgId, Timestamp, UserId};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+const SESSION_COLS: &str = "id_hash, public_id, org_id, user_id, status, csrf, created, last_active, idle_ms, expires_at, verifications, idp_id";
+
+fn session_from_row(r: &AnyRow) -> StoreResult<Session> {
+    let org: String = r.try_get("org_id").map_err(map_err)?;
+    let user: String = r.try_get("user_id").map_err(map_err)?;
+    let v: String = r.try_get("verifications").map_err(map_err)?;
+    Ok(Session {
+        id_hash: r.try_get("id_hash").map_err(map_err)?,
+        public_id: r.try_get("public_id").map_err(map_err)?,
+        org_id: OrgId::parse(&org).map_err(|e| corrupt("org id", e))?,
+        user_id: UserId::parse(&user).map_err(|e| corrupt("user id", e))?,
+        status: r.try_get("status").map_err(map_err)?,
+        csrf: r.try_get("csrf").map_err(map_err)?,
+        created: Timestamp(r.try_get("created").map_err(map_err)?),
+        last_active: Timestamp(r.try_get("last_active").map_err(map_err)?),
+        idle_ms: r.try_get("idle_ms").map_err(map_err)?,
+        expires_at: Timestamp(r.try_get("expires_at").map_err(map_err)?),
+        verifications: serde_json::from_str(&v).map_err(|e| corrupt("session verifications", e))?,
+        idp_id: r
+            .try_get::<Option<String>, _>("idp_id")
+            .map_err(map_err)?
+            .map(IdpId::new),
+    })
+}
+
+fn json_text<T: serde::Serialize>(v: &T) -> StoreResult<String> {
+    serde_json::to_string(v)
+        .map_err(|e| federa_core::ports::StoreError::Backend(format!("cannot encode: {e}")))
+}
 
 #[async_trait::async_trait]
-impl SessionRepo for SqlStore {}
+impl SessionRepo for SqlStore {
+    async fn create_flow(&self, f: &StoredFlow) -> StoreResult<()> {
+        // Expired flows are removed here, opportunistically.
+        sqlx::query("DELETE FROM signin_flows WHERE expires_at < $1")
+            .bind(f.created.0)
+            .execute(self.pool())
+            .await
+            .map_err(map_err)?;
+        sqlx::query("INSERT INTO signin_flows (id_hash, org_id, created, expires_at, state) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&f.id_hash)
+            .bind(f.org_id.as_str())
+            .bind(f.created.0)
+            .bind(f.expires_at.0)
+            .bind(f.state.to_string())
+            .execute(self.pool())
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn flow_by_hash(
+        &self,
+        org: &OrgId,
+        id_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<StoredFlow>> {
+        let row = sqlx::query("SELECT id_hash, org_id, created, expires_at, state FROM signin_flows WHERE org_id = $1 AND id_hash = $2 AND expires_at > $3")
+            .bind(org.as_str())
+            .bind(id_hash)
+            .bind(now.0)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(map_err)?;
+        let Some(r) = row else { return Ok(None) };
+        let state: String = r.try_get("state").map_err(map_err)?;
+        Ok(Some(StoredFlow {
+            id_hash: r.try_get("id_hash").map_err(map_err)?,
+            org_id: org.clone(),
+            created: Timestamp(r.try_get("created").map_err(map_err)?),
+            expires_at: Timestamp(r.try_get("expires_at").map_err(map_err)?),
+            state: serde_json::from_str(&state).map_err(|e| corrupt("flow state", e))?,
+        }))
+    }
+
+    async fn update_flow(&self, f: &StoredFlow) -> StoreResult<bool> {
+        let r = sqlx::query("UPDATE signin_flows SET state = $3, expires_at = $4 WHERE org_id = $1 AND id_hash = $2")
+            .bind(f.org_id.as_str())
+            .bind(&f.id_hash)
+            .bind(f.state.to_string())
+            .bind(f.expires_at.0)
+            .execute(self.pool())
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn delete_flow(&self, org: &OrgId, id_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM signin_flows WHERE org_id = $1 AND id_hash = $2")
+            .bind(org.as_str())
+            .bind(id_hash)
+            .execute(self.pool())
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn create_session(&self, s: &Session) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, public_id, org_id, user_id, status, csrf, created, last_active, idle_ms, expires_at, verifications, idp_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&s.id_hash)
+        .bind(&s.public_id)
+        .bind(s.org_id.as_str())
+        .bind(s.user_id.as_str())
+        .bind(&s.status)
+        .bind(&s.csrf)
+        .bind(s.created.0)
+        .bind(s.last_active.0)
+        .bind(s.idle_ms)
+        .bind(s.expires_at.0)
+        .bind(json_text(&s.verifications)?)
+        .bind(s.idp_id.as_ref().map(|i| i.as_str().to_string()))
+        .execute(self.pool())
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn session_by_hash(&self, org: &OrgId, id_hash: &str) -> StoreResult<Option<Session>> {
+        let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE org_id = $1 AND id_hash = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org.as_str())
+            .bind(id_hash)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    async fn update_session(&self, old_hash: &str, s: &Session) -> StoreResult<bool> {
+        let r = sqlx::query(
+            "UPDATE sessions SET id_hash = $3, status = $4, csrf = $5, last_active = $6, idle_ms = $7, expires_at = $8, \
+             verifications = $9, idp_id = $10 WHERE org_id = $1 AND id_hash = $2",
+        )
+        .bind(s.org_id.as_str())
+        .bind(old_hash)
+        .bind(&s.id_hash)
+        .bind(&s.status)
+        .bind(&s.csrf)
+        .bind(s.last_active.0)
+        .bind(s.idle_ms)
+        .bind(s.expires_at.0)
+        .bind(json_text(&s.verifications)?)
+        .bind(s.idp_id.as_ref().map(|i| i.as_str().to_string()))
+        .execute(self.pool())
+        .await
+        .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn delete_session(&self, org: &OrgId, id_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND id_hash = $2")
+            .bind(org.as_str())
+            .bind(id_hash)
+            .execute(self.pool())
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn delete_user_sessions(&self, org: &OrgId, user: &UserId) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND user_id = $2")
+            .bind(org.as_str())
+            .bind(user.as_str())
+            .execute(self.pool())
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+}

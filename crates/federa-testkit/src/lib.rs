@@ -130,17 +130,34 @@ pub fn url_with_db(url: &str, db: &str) -> String {
 
 /// A use-case context over `store`, with the real clock and randomness and OWASP hashing.
 pub fn ctx(store: SqlStore) -> Ctx {
+    ctx_with_clock(store, Arc::new(SystemClock))
+}
+
+/// A use-case context over `store` with the given clock (e.g. a [`federa_types::FixedClock`]
+/// for expiry tests), OWASP hashing and an outbox-only notifier.
+pub fn ctx_with_clock(store: SqlStore, clock: Arc<dyn federa_types::Clock>) -> Ctx {
+    let store: Arc<dyn federa_core::ports::Store> = Arc::new(store);
+    let rng: Arc<dyn Rng> = Arc::new(SystemRng::default());
+    let secrets = {
+        let mut k = [0u8; 32];
+        SystemRng::default().fill(&mut k);
+        federa_core::secretbox::SecretBox::new(&federa_types::Secret::new(k)).expect("secret box")
+    };
+    let notifier = federa_core::notify::OutboxNotifier::new(
+        store.clone(),
+        clock.clone(),
+        rng.clone(),
+        secrets.clone(),
+        &federa_core::notify::NotifyConfig::default(),
+    )
+    .expect("notifier");
     Ctx {
-        store: Arc::new(store),
-        clock: Arc::new(SystemClock),
-        rng: Arc::new(SystemRng::default()),
+        store,
+        clock,
+        rng,
         hasher: PasswordHasher::new(HashParams::default()).expect("hasher"),
-        secrets: {
-            let mut k = [0u8; 32];
-            SystemRng::default().fill(&mut k);
-            federa_core::secretbox::SecretBox::new(&federa_types::Secret::new(k))
-                .expect("secret box")
-        },
+        secrets,
+        notifier: Arc::new(notifier),
     }
 }
 

@@ -140,6 +140,12 @@ impl From<CoreError> for ApiError {
                 Self::new(StatusCode::FORBIDDEN, &code, message.clone(), vec![message])
             }
             CoreError::Unauthenticated => Self::invalid_token(),
+            CoreError::InvalidPasscode => Self::new(
+                StatusCode::FORBIDDEN,
+                "E0000068",
+                "Invalid Passcode/Answer",
+                vec!["Your passcode doesn't match our records. Please try again.".into()],
+            ),
             CoreError::Store(s) => Self::internal(s.to_string()),
             CoreError::Internal(s) => Self::internal(s),
         }

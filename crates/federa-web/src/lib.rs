@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;
+pub mod pages;
 pub mod wire;
 
 use axum::Router;
@@ -40,16 +41,19 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Settings.
     pub config: Arc<WebConfig>,
+    /// Page templates.
+    pub templates: Arc<pages::render::Templates>,
 }
 
 impl AppState {
     /// State over `ctx`.
-    pub fn new(ctx: Ctx, config: WebConfig) -> Self {
-        Self {
+    pub fn new(ctx: Ctx, config: WebConfig) -> Result<Self, String> {
+        Ok(Self {
             ctx,
             metrics: Arc::new(metrics::Metrics::default()),
             config: Arc::new(config),
-        }
+            templates: Arc::new(pages::render::Templates::new()?),
+        })
     }
 }
 
@@ -59,6 +63,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ops::routes())
         .merge(api::routes())
+        .merge(pages::routes())
         .route_layer(axum::middleware::from_fn(middleware::label_route))
         .fallback(ops::not_found)
         .layer(DefaultBodyLimit::max(limit))

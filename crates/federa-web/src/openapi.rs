@@ -38,6 +38,9 @@ impl Modify for Ssws {
         crate::api::groups::remove_member,
         crate::api::authenticators::list_authenticators, crate::api::authenticators::get_authenticator,
         crate::api::authenticators::authenticator_lifecycle,
+        crate::api::factors::list_factors, crate::api::factors::enroll_factor, crate::api::factors::list_questions,
+        crate::api::factors::get_factor, crate::api::factors::delete_factor, crate::api::factors::activate_factor,
+        crate::api::factors::resend_code, crate::api::factors::verify_factor, crate::api::factors::list_outbox,
         crate::api::features::list_features, crate::api::features::get_feature,
         crate::api::features::feature_lifecycle,
         crate::api::policies::list_policies, crate::api::policies::create_policy, crate::api::policies::get_policy,
@@ -45,9 +48,10 @@ impl Modify for Ssws {
         crate::api::policies::list_rules, crate::api::policies::create_rule, crate::api::policies::get_rule,
         crate::api::policies::replace_rule, crate::api::policies::delete_rule, crate::api::policies::rule_lifecycle,
         crate::api::policies::assign_policy, crate::api::policies::simulate_policy,
+        crate::api::logs::list_logs,
     ),
     modifiers(&Ssws),
-    tags((name = "users"), (name = "groups"), (name = "authenticators"), (name = "features"), (name = "policies"), (name = "operations"), (name = "meta"))
+    tags((name = "users"), (name = "groups"), (name = "authenticators"), (name = "factors"), (name = "outbox"), (name = "features"), (name = "policies"), (name = "logs"), (name = "operations"), (name = "meta"))
 )]
 pub struct ApiDoc;
 

@@ -1,8 +1,10 @@
 //! The admin API (`/api/v1`), Okta-shaped: one module per resource.
 
 pub mod authenticators;
+pub mod factors;
 pub mod features;
 pub mod groups;
+pub mod logs;
 pub mod policies;
 pub mod users;
 
@@ -17,8 +19,10 @@ pub fn routes() -> Router<AppState> {
         .merge(users::routes())
         .merge(groups::routes())
         .merge(authenticators::routes())
+        .merge(factors::routes())
         .merge(features::routes())
         .merge(policies::routes())
+        .merge(logs::routes())
         .merge(crate::openapi::routes())
 }
 
