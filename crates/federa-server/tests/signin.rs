@@ -287,3 +287,57 @@ async fn denied_access_and_safe_redirects(h: &Harness) {
     assert!(alert(&p.html).is_some());
 }
 http_test!(denied_access_and_safe_redirects);
+
+async fn flow_ids_rotate_attempts_are_limited_and_logged(h: &Harness) {
+    h.post("a.test", "/api/v1/users", &h.token_a, user_body("gus@a.test")).send().await.unwrap();
+    let b = Browser::new(h, "a.test");
+    let first = b.get("/login").await;
+    let flow1 = first.set_cookies.iter().find(|c| c.starts_with("federa_flow=")).expect("flow cookie").split(';').next().unwrap().to_string();
+    let token = csrf(&first.html);
+    b.post("/login/identify", &[("csrf", &token), ("username", "gus@a.test")]).await;
+    let done = b.post("/login/password", &[("csrf", &token), ("password", "correct horse battery")]).await;
+    assert_eq!(done.location.as_deref(), Some("/me"));
+    // With MFA pending the flow id changes at the password step.
+    require_mfa(h).await;
+    let b = Browser::new(h, "a.test");
+    let start = b.get("/login").await;
+    let before = start.set_cookies.iter().find(|c| c.starts_with("federa_flow=")).unwrap().split(';').next().unwrap().to_string();
+    let token = csrf(&start.html);
+    b.post("/login/identify", &[("csrf", &token), ("username", "gus@a.test")]).await;
+    let after = b.post("/login/password", &[("csrf", &token), ("password", "correct horse battery")]).await;
+    assert_eq!(after.location.as_deref(), Some("/login"));
+    let rotated = after.set_cookies.iter().find(|c| c.starts_with("federa_flow=")).expect("a new flow cookie").split(';').next().unwrap().to_string();
+    assert_ne!(before, rotated);
+    assert_ne!(flow1, rotated);
+    // The old flow id no longer works.
+    let stale = Browser::new(h, "a.test");
+    let res = stale.client.post(h.url("a.test", "/login/choose")).header("cookie", before.clone()).form(&[("csrf", token.as_str()), ("option", "0")]).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/login?restart=1");
+    // Attempts per username are limited, for unknown users too.
+    let b = Browser::new(h, "a.test");
+    let p = b.get("/login").await;
+    let token = csrf(&p.html);
+    b.post("/login/identify", &[("csrf", &token), ("username", "ghost@a.test")]).await;
+    for _ in 0..20 {
+        b.post("/login/password", &[("csrf", &token), ("password", "nope nope")]).await;
+    }
+    b.post("/login/password", &[("csrf", &token), ("password", "nope nope")]).await;
+    let msg = alert(&b.get("/login").await.html).unwrap();
+    assert!(msg.contains("Too many attempts"), "{msg}");
+    // The System Log has the story.
+    let logs: Vec<Value> = h.get("a.test", "/api/v1/logs?limit=1000", &h.token_a).send().await.unwrap().json().await.unwrap();
+    let has = |t: &str, r: &str| logs.iter().any(|e| e["eventType"] == t && e["outcome"]["result"] == r);
+    assert!(has("user.session.start", "SUCCESS"), "{logs:?}");
+    assert!(has("user.session.start", "FAILURE"));
+    assert!(has("user.authentication.auth_via_password", "SUCCESS"));
+    assert!(has("policy.evaluate_sign_on", "CHALLENGE"));
+    assert!(has("system.operation.rate_limit.violation", "DENY"));
+    let fail = logs.iter().find(|e| e["eventType"] == "user.session.start" && e["outcome"]["result"] == "FAILURE").unwrap();
+    assert_eq!(fail["outcome"]["reason"], "UNKNOWN_USER");
+    assert!(!serde_json::to_string(&logs).unwrap().contains("nope nope"), "passwords never reach the log");
+    // Org B's log has none of it.
+    let other: Vec<Value> = h.get("b.test", "/api/v1/logs?limit=1000", &h.token_b).send().await.unwrap().json().await.unwrap();
+    assert!(other.iter().all(|e| e["eventType"] != "user.session.start"));
+}
+http_test!(flow_ids_rotate_attempts_are_limited_and_logged);

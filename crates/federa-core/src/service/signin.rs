@@ -12,7 +12,8 @@ use crate::model::session::StoredFlow;
 use crate::model::{Engine as OrgEngine, LifecycleStatus, Org, User, UserStatus};
 use crate::service::factors::{self, Activation, EnrollFactor};
 use crate::service::sessions::{self, hash_token, random_token};
-use crate::service::{authenticators, groups, policies, users};
+use crate::service::syslog::{self, LogActor, LogEventInput, LogTarget, OutcomeResult, Severity};
+use crate::service::{authenticators, groups, policies, ratelimit, users};
 use crate::system::constant_time_eq;
 use federa_claims::{
     AuthenticatorKey, Engine, FactorVerification, MethodFlags, MethodType, local_verification,
@@ -159,6 +160,12 @@ pub struct Flow {
 pub enum Advance {
     /// Render the flow's current step (after a redirect).
     Continue,
+    /// Render the current step with a new flow cookie (rotated when the password proved who
+    /// the user is, so a planted flow id is worth nothing).
+    ContinueWith {
+        /// New flow cookie value.
+        flow_cookie: Secret<String>,
+    },
     /// Signed in: set this session cookie and go to `redirect`.
     Done {
         /// New session cookie value.
@@ -286,6 +293,90 @@ pub fn step_name(s: &Step) -> &'static str {
     }
 }
 
+/// Attempts allowed per client address and per username (or user) in one window.
+pub const ATTEMPTS_PER_WINDOW: u32 = 20;
+/// The rate-limit window.
+pub const WINDOW_SECONDS: i64 = 300;
+
+/// Counts an attempt against the client address and `subject`; the message to show when either
+/// is over the limit.
+async fn throttle(ctx: &Ctx, org: &Org, client: &Client, action: &str, subject: &str) -> Result<Option<String>, CoreError> {
+    let ip = client.ip.as_deref().unwrap_or("unknown");
+    let by_ip = ratelimit::hit(ctx, &org.id, &format!("{action}:ip:{ip}"), ATTEMPTS_PER_WINDOW * 3, WINDOW_SECONDS).await?;
+    let by_subject = ratelimit::hit(ctx, &org.id, &format!("{action}:sub:{}", subject.to_lowercase()), ATTEMPTS_PER_WINDOW, WINDOW_SECONDS).await?;
+    if by_ip.allowed && by_subject.allowed {
+        return Ok(None);
+    }
+    let wait = by_ip.retry_after_seconds.max(by_subject.retry_after_seconds);
+    syslog::record(
+        ctx,
+        &org.id,
+        LogEventInput {
+            severity: Severity::Warn,
+            outcome_result: OutcomeResult::Deny,
+            outcome_reason: Some("RATE_LIMIT".into()),
+            client_ip: client.ip.clone(),
+            user_agent: client.user_agent.clone(),
+            request_id: client.request_id.clone(),
+            ..LogEventInput::new("system.operation.rate_limit.violation", format!("Too many {action} attempts"))
+        },
+    )
+    .await?;
+    Ok(Some(format!("Too many attempts. Try again in {wait} seconds.")))
+}
+
+/// Records a System Log event of the flow.
+#[allow(clippy::too_many_arguments)]
+async fn log(
+    ctx: &Ctx,
+    org: &Org,
+    client: &Client,
+    event_type: &str,
+    message: &str,
+    result: OutcomeResult,
+    reason: Option<&str>,
+    user: Option<&User>,
+    login: Option<&str>,
+    debug: serde_json::Map<String, serde_json::Value>,
+) -> Result<(), CoreError> {
+    let actor = match (user, login) {
+        (Some(u), _) => Some(LogActor::user(u.id.to_string(), u.profile.login.clone(), u.profile.display_name.clone())),
+        (None, Some(l)) => Some(LogActor { id: "unknown".into(), kind: "User".into(), alternate_id: Some(l.chars().take(100).collect()), display_name: None }),
+        (None, None) => None,
+    };
+    let targets = user
+        .map(|u| vec![LogTarget { id: u.id.to_string(), kind: "User".into(), alternate_id: Some(u.profile.login.clone()), display_name: None }])
+        .unwrap_or_default();
+    syslog::record(
+        ctx,
+        &org.id,
+        LogEventInput {
+            severity: if result == OutcomeResult::Failure { Severity::Warn } else { Severity::Info },
+            outcome_result: result,
+            outcome_reason: reason.map(str::to_string),
+            actor,
+            targets,
+            client_ip: client.ip.clone(),
+            user_agent: client.user_agent.clone(),
+            request_id: client.request_id.clone(),
+            debug_data: debug,
+            ..LogEventInput::new(event_type, message)
+        },
+    )
+    .await
+}
+
+/// Gives the flow a new cookie value (same state).
+async fn rotate(ctx: &Ctx, flow: &mut Flow) -> Result<Secret<String>, CoreError> {
+    let token = random_token(ctx);
+    let old = flow.stored.id_hash.clone();
+    flow.stored.id_hash = hash_token(&token);
+    flow.stored.state = to_json(&flow.state)?;
+    ctx.store.create_flow(&flow.stored).await?;
+    ctx.store.delete_flow(&flow.stored.org_id, &old).await?;
+    Ok(Secret::new(token))
+}
+
 /// Identifier step: remembers the username (whether or not such a user exists) and moves to
 /// the password step. Routing rules are consulted here; federation to an IdP plugs in when IdP
 /// objects exist.
@@ -317,15 +408,14 @@ pub async fn identify(
 
 /// Password step. Failures are counted on the user (lockout at [`LOCKOUT_THRESHOLD`]) and answer
 /// one generic message; unknown users cost the same hashing work as known ones.
-pub async fn password(
-    ctx: &Ctx,
-    org: &Org,
-    flow: &mut Flow,
-    password: Secret<String>,
-    client: &Client,
-) -> Result<Advance, CoreError> {
+pub async fn password(ctx: &Ctx, org: &Org, flow: &mut Flow, password: Secret<String>, client: &Client) -> Result<Advance, CoreError> {
     expect_step(flow, flow.state.step == Step::Password)?;
     let login = flow.state.login.clone().unwrap_or_default();
+    if let Some(msg) = throttle(ctx, org, client, "signin", &login).await? {
+        flow.state.error = Some(msg);
+        save(ctx, flow).await?;
+        return Ok(Advance::Continue);
+    }
     if password.expose().is_empty() || password.expose().chars().count() > MAX_INPUT {
         flow.state.error = Some(GENERIC_FAILURE.into());
         save(ctx, flow).await?;
@@ -343,25 +433,31 @@ pub async fn password(
             false
         }
     };
-    let _ = client;
     match (ok, user) {
         (true, Some(mut u)) => {
             if u.failed_logins != 0 {
                 u.failed_logins = 0;
                 ctx.store.update_user(&u).await?;
             }
-            let v = local_verification(
-                &AuthenticatorKey::OktaPassword,
-                &MethodType::Password,
-                MethodFlags::default(),
-                ctx.clock.now(),
-            )
-            .map_err(|e| CoreError::Internal(e.to_string()))?;
+            let v = local_verification(&AuthenticatorKey::OktaPassword, &MethodType::Password, MethodFlags::default(), ctx.clock.now())
+                .map_err(|e| CoreError::Internal(e.to_string()))?;
+            log(ctx, org, client, "user.authentication.auth_via_password", "Verify user password", OutcomeResult::Success, None, Some(&u), None, Default::default()).await?;
             flow.state.user_id = Some(u.id.clone());
             flow.state.verifications.push(v);
-            advance(ctx, org, flow).await
+            let flow_cookie = rotate(ctx, flow).await?;
+            match advance(ctx, org, flow, client).await? {
+                Advance::Continue => Ok(Advance::ContinueWith { flow_cookie }),
+                other => Ok(other),
+            }
         }
         (_, user) => {
+            let reason = match &user {
+                None => "UNKNOWN_USER",
+                Some(u) if u.status == UserStatus::LockedOut => "LOCKED_OUT",
+                Some(u) if u.status != UserStatus::Active => "USER_NOT_ACTIVE",
+                Some(_) => "INVALID_CREDENTIALS",
+            };
+            log(ctx, org, client, "user.session.start", "User login to Federa", OutcomeResult::Failure, Some(reason), user.as_ref(), Some(&login), Default::default()).await?;
             if let Some(mut u) = user
                 && u.status == UserStatus::Active
             {
@@ -369,6 +465,7 @@ pub async fn password(
                 if u.failed_logins >= LOCKOUT_THRESHOLD {
                     u.status = UserStatus::LockedOut;
                     u.status_changed = Some(ctx.clock.now());
+                    log(ctx, org, client, "user.account.lock", "Max sign in attempts exceeded", OutcomeResult::Success, Some("LOCKED_OUT"), Some(&u), None, Default::default()).await?;
                 }
                 u.last_updated = ctx.clock.now();
                 ctx.store.update_user(&u).await?;
@@ -462,7 +559,7 @@ fn method_label(method: &MethodType) -> Option<&'static str> {
 }
 
 /// Moves the flow on from the engine's decision.
-async fn advance(ctx: &Ctx, org: &Org, flow: &mut Flow) -> Result<Advance, CoreError> {
+async fn advance(ctx: &Ctx, org: &Org, flow: &mut Flow, client: &Client) -> Result<Advance, CoreError> {
     let uid = flow
         .state
         .user_id
@@ -471,11 +568,16 @@ async fn advance(ctx: &Ctx, org: &Org, flow: &mut Flow) -> Result<Advance, CoreE
     let user = users::get(ctx, &org.id, uid.as_str()).await?;
     let (decision, settings) = decide(ctx, org, &user, flow).await?;
     match decision {
-        Decision::Allow => finish(ctx, org, flow, &user, settings.as_ref()).await,
-        Decision::Challenge { options, .. } => {
+        Decision::Allow => finish(ctx, org, flow, &user, settings.as_ref(), client).await,
+        Decision::Challenge { options, unmet } => {
             let names = display_names(ctx, org).await?;
+            // Only what Federa can challenge or enroll here, each once (the engine lists every
+            // method an authenticator has, e.g. Okta Verify's push, which Federa does not host).
+            let mut seen = std::collections::HashSet::new();
             let choices: Vec<Choice> = options
                 .iter()
+                .filter(|o| factor_kind(o.authenticator_key.as_str(), o.method_type.as_str()).is_some())
+                .filter(|o| seen.insert(factor_kind(o.authenticator_key.as_str(), o.method_type.as_str())))
                 .map(|o| {
                     let key = o.authenticator_key.as_str().to_string();
                     let base = names
@@ -496,6 +598,9 @@ async fn advance(ctx: &Ctx, org: &Org, flow: &mut Flow) -> Result<Advance, CoreE
                     }
                 })
                 .collect();
+            let mut debug = serde_json::Map::new();
+            debug.insert("unmet".into(), serde_json::Value::from(unmet.iter().map(|u| u.describe()).collect::<Vec<_>>()));
+            log(ctx, org, client, "policy.evaluate_sign_on", "Evaluation of sign-on policy", OutcomeResult::Challenge, None, Some(&user), None, debug).await?;
             flow.state.step = if choices.is_empty() {
                 Step::Denied {
                     reason: "This sign-in needs an additional factor, but no authenticator you can use or enroll meets it. Contact your administrator.".into(),
@@ -506,7 +611,8 @@ async fn advance(ctx: &Ctx, org: &Org, flow: &mut Flow) -> Result<Advance, CoreE
             save(ctx, flow).await?;
             Ok(Advance::Continue)
         }
-        Decision::Deny { reason, .. } => {
+        Decision::Deny { reason, code } => {
+            log(ctx, org, client, "policy.evaluate_sign_on", "Evaluation of sign-on policy", OutcomeResult::Deny, Some(code.as_str()), Some(&user), None, Default::default()).await?;
             flow.state.step = Step::Denied { reason };
             save(ctx, flow).await?;
             Ok(Advance::Continue)
@@ -521,8 +627,9 @@ async fn finish(
     flow: &mut Flow,
     user: &User,
     settings: Option<&SessionSettings>,
+    client: &Client,
 ) -> Result<Advance, CoreError> {
-    let (cookie, _session) = sessions::create(
+    let (cookie, session) = sessions::create(
         ctx,
         &org.id,
         &user.id,
@@ -531,6 +638,10 @@ async fn finish(
         None,
     )
     .await?;
+    let mut debug = serde_json::Map::new();
+    debug.insert("sessionId".into(), session.public_id.clone().into());
+    debug.insert("amr".into(), serde_json::Value::from(federa_claims::amr_strings(&session.verifications)));
+    log(ctx, org, client, "user.session.start", "User login to Federa", OutcomeResult::Success, None, Some(user), None, debug).await?;
     let mut u = user.clone();
     u.last_login = Some(ctx.clock.now());
     ctx.store.update_user(&u).await?;
@@ -691,7 +802,11 @@ pub async fn verify(
     };
     let factor_id = factor_id.clone();
     let user = flow_user(flow)?;
-    let _ = client;
+    if let Some(msg) = throttle(ctx, org, client, "verify", user.as_str()).await? {
+        flow.state.error = Some(msg);
+        save(ctx, flow).await?;
+        return Ok(Advance::Continue);
+    }
     let answer = answer.trim();
     if answer.is_empty() || answer.chars().count() > MAX_INPUT {
         flow.state.error = Some("Enter the code or answer.".into());
@@ -700,10 +815,18 @@ pub async fn verify(
     }
     match factors::verify(ctx, &org.id, &user, factor_id.as_str(), answer).await? {
         Some(v) => {
+            let u = users::get(ctx, &org.id, user.as_str()).await?;
+            let mut debug = serde_json::Map::new();
+            debug.insert("factor".into(), factor_id.clone().into());
+            log(ctx, org, client, "user.authentication.auth_via_mfa", "Authentication of user via MFA", OutcomeResult::Success, None, Some(&u), None, debug).await?;
             flow.state.verifications.push(v);
-            advance(ctx, org, flow).await
+            advance(ctx, org, flow, client).await
         }
         None => {
+            let u = users::get(ctx, &org.id, user.as_str()).await?;
+            let mut debug = serde_json::Map::new();
+            debug.insert("factor".into(), factor_id.clone().into());
+            log(ctx, org, client, "user.authentication.auth_via_mfa", "Authentication of user via MFA", OutcomeResult::Failure, Some("INVALID_CREDENTIALS"), Some(&u), None, debug).await?;
             flow.state.error = Some("That code or answer did not work. Try again.".into());
             save(ctx, flow).await?;
             Ok(Advance::Continue)
@@ -734,7 +857,11 @@ pub async fn enroll(
         )));
     };
     let user_id = flow_user(flow)?;
-    let _ = client;
+    if let Some(msg) = throttle(ctx, org, client, "verify", user_id.as_str()).await? {
+        flow.state.error = Some(msg);
+        save(ctx, flow).await?;
+        return Ok(Advance::Continue);
+    }
     let field = |k: &str| {
         form.get(k)
             .map(|s| s.trim().to_string())
@@ -750,6 +877,10 @@ pub async fn enroll(
         let code = field("answer");
         return match factors::activate(ctx, &org.id, &user_id, pending.as_str(), &code).await {
             Ok(f) => {
+                let u = users::get(ctx, &org.id, user_id.as_str()).await?;
+                let mut debug = serde_json::Map::new();
+                debug.insert("factorType".into(), f.factor_type.as_str().into());
+                log(ctx, org, client, "user.mfa.factor.activate", "Activate factor for user", OutcomeResult::Success, None, Some(&u), None, debug).await?;
                 if let Some((key, method)) =
                     factors::authenticator_of(f.factor_type.as_str(), f.provider.as_str())
                 {
@@ -758,7 +889,7 @@ pub async fn enroll(
                             .map_err(|e| CoreError::Internal(e.to_string()))?;
                     flow.state.verifications.push(v);
                 }
-                advance(ctx, org, flow).await
+                advance(ctx, org, flow, client).await
             }
             Err(CoreError::InvalidPasscode) => {
                 flow.state.error = Some("That code did not work. Try again.".into());
@@ -816,7 +947,7 @@ pub async fn enroll(
         )
         .map_err(|e| CoreError::Internal(e.to_string()))?;
         flow.state.verifications.push(v);
-        return advance(ctx, org, flow).await;
+        return advance(ctx, org, flow, client).await;
     }
     let totp = match &enrolled.activation {
         Activation::Totp {
@@ -844,11 +975,11 @@ pub async fn enroll(
 }
 
 /// "Verify another way": back to the choice of authenticators.
-pub async fn back(ctx: &Ctx, org: &Org, flow: &mut Flow) -> Result<Advance, CoreError> {
+pub async fn back(ctx: &Ctx, org: &Org, flow: &mut Flow, client: &Client) -> Result<Advance, CoreError> {
     if flow.state.user_id.is_none() {
         flow.state.step = Step::Identify;
         save(ctx, flow).await?;
         return Ok(Advance::Continue);
     }
-    advance(ctx, org, flow).await
+    advance(ctx, org, flow, client).await
 }
