@@ -623,7 +623,7 @@ pub async fn enroll(
                 .map(|a| normalize_answer(a.expose()))
                 .unwrap_or_default();
             let len = answer.chars().count();
-            if len < MIN_ANSWER_LEN || len > MAX_TEXT_LEN {
+            if !(MIN_ANSWER_LEN..=MAX_TEXT_LEN).contains(&len) {
                 return Err(CoreError::invalid(
                     "profile.answer",
                     format!("the answer must have {MIN_ANSWER_LEN} to {MAX_TEXT_LEN} characters"),

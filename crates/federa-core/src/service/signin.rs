@@ -300,14 +300,36 @@ pub const WINDOW_SECONDS: i64 = 300;
 
 /// Counts an attempt against the client address and `subject`; the message to show when either
 /// is over the limit.
-async fn throttle(ctx: &Ctx, org: &Org, client: &Client, action: &str, subject: &str) -> Result<Option<String>, CoreError> {
+async fn throttle(
+    ctx: &Ctx,
+    org: &Org,
+    client: &Client,
+    action: &str,
+    subject: &str,
+) -> Result<Option<String>, CoreError> {
     let ip = client.ip.as_deref().unwrap_or("unknown");
-    let by_ip = ratelimit::hit(ctx, &org.id, &format!("{action}:ip:{ip}"), ATTEMPTS_PER_WINDOW * 3, WINDOW_SECONDS).await?;
-    let by_subject = ratelimit::hit(ctx, &org.id, &format!("{action}:sub:{}", subject.to_lowercase()), ATTEMPTS_PER_WINDOW, WINDOW_SECONDS).await?;
+    let by_ip = ratelimit::hit(
+        ctx,
+        &org.id,
+        &format!("{action}:ip:{ip}"),
+        ATTEMPTS_PER_WINDOW * 3,
+        WINDOW_SECONDS,
+    )
+    .await?;
+    let by_subject = ratelimit::hit(
+        ctx,
+        &org.id,
+        &format!("{action}:sub:{}", subject.to_lowercase()),
+        ATTEMPTS_PER_WINDOW,
+        WINDOW_SECONDS,
+    )
+    .await?;
     if by_ip.allowed && by_subject.allowed {
         return Ok(None);
     }
-    let wait = by_ip.retry_after_seconds.max(by_subject.retry_after_seconds);
+    let wait = by_ip
+        .retry_after_seconds
+        .max(by_subject.retry_after_seconds);
     syslog::record(
         ctx,
         &org.id,
@@ -318,11 +340,16 @@ async fn throttle(ctx: &Ctx, org: &Org, client: &Client, action: &str, subject: 
             client_ip: client.ip.clone(),
             user_agent: client.user_agent.clone(),
             request_id: client.request_id.clone(),
-            ..LogEventInput::new("system.operation.rate_limit.violation", format!("Too many {action} attempts"))
+            ..LogEventInput::new(
+                "system.operation.rate_limit.violation",
+                format!("Too many {action} attempts"),
+            )
         },
     )
     .await?;
-    Ok(Some(format!("Too many attempts. Try again in {wait} seconds.")))
+    Ok(Some(format!(
+        "Too many attempts. Try again in {wait} seconds."
+    )))
 }
 
 /// Records a System Log event of the flow.
@@ -340,18 +367,38 @@ async fn log(
     debug: serde_json::Map<String, serde_json::Value>,
 ) -> Result<(), CoreError> {
     let actor = match (user, login) {
-        (Some(u), _) => Some(LogActor::user(u.id.to_string(), u.profile.login.clone(), u.profile.display_name.clone())),
-        (None, Some(l)) => Some(LogActor { id: "unknown".into(), kind: "User".into(), alternate_id: Some(l.chars().take(100).collect()), display_name: None }),
+        (Some(u), _) => Some(LogActor::user(
+            u.id.to_string(),
+            u.profile.login.clone(),
+            u.profile.display_name.clone(),
+        )),
+        (None, Some(l)) => Some(LogActor {
+            id: "unknown".into(),
+            kind: "User".into(),
+            alternate_id: Some(l.chars().take(100).collect()),
+            display_name: None,
+        }),
         (None, None) => None,
     };
     let targets = user
-        .map(|u| vec![LogTarget { id: u.id.to_string(), kind: "User".into(), alternate_id: Some(u.profile.login.clone()), display_name: None }])
+        .map(|u| {
+            vec![LogTarget {
+                id: u.id.to_string(),
+                kind: "User".into(),
+                alternate_id: Some(u.profile.login.clone()),
+                display_name: None,
+            }]
+        })
         .unwrap_or_default();
     syslog::record(
         ctx,
         &org.id,
         LogEventInput {
-            severity: if result == OutcomeResult::Failure { Severity::Warn } else { Severity::Info },
+            severity: if result == OutcomeResult::Failure {
+                Severity::Warn
+            } else {
+                Severity::Info
+            },
             outcome_result: result,
             outcome_reason: reason.map(str::to_string),
             actor,
@@ -408,7 +455,13 @@ pub async fn identify(
 
 /// Password step. Failures are counted on the user (lockout at [`LOCKOUT_THRESHOLD`]) and answer
 /// one generic message; unknown users cost the same hashing work as known ones.
-pub async fn password(ctx: &Ctx, org: &Org, flow: &mut Flow, password: Secret<String>, client: &Client) -> Result<Advance, CoreError> {
+pub async fn password(
+    ctx: &Ctx,
+    org: &Org,
+    flow: &mut Flow,
+    password: Secret<String>,
+    client: &Client,
+) -> Result<Advance, CoreError> {
     expect_step(flow, flow.state.step == Step::Password)?;
     let login = flow.state.login.clone().unwrap_or_default();
     if let Some(msg) = throttle(ctx, org, client, "signin", &login).await? {
@@ -439,9 +492,26 @@ pub async fn password(ctx: &Ctx, org: &Org, flow: &mut Flow, password: Secret<St
                 u.failed_logins = 0;
                 ctx.store.update_user(&u).await?;
             }
-            let v = local_verification(&AuthenticatorKey::OktaPassword, &MethodType::Password, MethodFlags::default(), ctx.clock.now())
-                .map_err(|e| CoreError::Internal(e.to_string()))?;
-            log(ctx, org, client, "user.authentication.auth_via_password", "Verify user password", OutcomeResult::Success, None, Some(&u), None, Default::default()).await?;
+            let v = local_verification(
+                &AuthenticatorKey::OktaPassword,
+                &MethodType::Password,
+                MethodFlags::default(),
+                ctx.clock.now(),
+            )
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
+            log(
+                ctx,
+                org,
+                client,
+                "user.authentication.auth_via_password",
+                "Verify user password",
+                OutcomeResult::Success,
+                None,
+                Some(&u),
+                None,
+                Default::default(),
+            )
+            .await?;
             flow.state.user_id = Some(u.id.clone());
             flow.state.verifications.push(v);
             let flow_cookie = rotate(ctx, flow).await?;
@@ -457,7 +527,19 @@ pub async fn password(ctx: &Ctx, org: &Org, flow: &mut Flow, password: Secret<St
                 Some(u) if u.status != UserStatus::Active => "USER_NOT_ACTIVE",
                 Some(_) => "INVALID_CREDENTIALS",
             };
-            log(ctx, org, client, "user.session.start", "User login to Federa", OutcomeResult::Failure, Some(reason), user.as_ref(), Some(&login), Default::default()).await?;
+            log(
+                ctx,
+                org,
+                client,
+                "user.session.start",
+                "User login to Federa",
+                OutcomeResult::Failure,
+                Some(reason),
+                user.as_ref(),
+                Some(&login),
+                Default::default(),
+            )
+            .await?;
             if let Some(mut u) = user
                 && u.status == UserStatus::Active
             {
@@ -465,7 +547,19 @@ pub async fn password(ctx: &Ctx, org: &Org, flow: &mut Flow, password: Secret<St
                 if u.failed_logins >= LOCKOUT_THRESHOLD {
                     u.status = UserStatus::LockedOut;
                     u.status_changed = Some(ctx.clock.now());
-                    log(ctx, org, client, "user.account.lock", "Max sign in attempts exceeded", OutcomeResult::Success, Some("LOCKED_OUT"), Some(&u), None, Default::default()).await?;
+                    log(
+                        ctx,
+                        org,
+                        client,
+                        "user.account.lock",
+                        "Max sign in attempts exceeded",
+                        OutcomeResult::Success,
+                        Some("LOCKED_OUT"),
+                        Some(&u),
+                        None,
+                        Default::default(),
+                    )
+                    .await?;
                 }
                 u.last_updated = ctx.clock.now();
                 ctx.store.update_user(&u).await?;
@@ -559,7 +653,12 @@ fn method_label(method: &MethodType) -> Option<&'static str> {
 }
 
 /// Moves the flow on from the engine's decision.
-async fn advance(ctx: &Ctx, org: &Org, flow: &mut Flow, client: &Client) -> Result<Advance, CoreError> {
+async fn advance(
+    ctx: &Ctx,
+    org: &Org,
+    flow: &mut Flow,
+    client: &Client,
+) -> Result<Advance, CoreError> {
     let uid = flow
         .state
         .user_id
@@ -576,8 +675,15 @@ async fn advance(ctx: &Ctx, org: &Org, flow: &mut Flow, client: &Client) -> Resu
             let mut seen = std::collections::HashSet::new();
             let choices: Vec<Choice> = options
                 .iter()
-                .filter(|o| factor_kind(o.authenticator_key.as_str(), o.method_type.as_str()).is_some())
-                .filter(|o| seen.insert(factor_kind(o.authenticator_key.as_str(), o.method_type.as_str())))
+                .filter(|o| {
+                    factor_kind(o.authenticator_key.as_str(), o.method_type.as_str()).is_some()
+                })
+                .filter(|o| {
+                    seen.insert(factor_kind(
+                        o.authenticator_key.as_str(),
+                        o.method_type.as_str(),
+                    ))
+                })
                 .map(|o| {
                     let key = o.authenticator_key.as_str().to_string();
                     let base = names
@@ -599,8 +705,23 @@ async fn advance(ctx: &Ctx, org: &Org, flow: &mut Flow, client: &Client) -> Resu
                 })
                 .collect();
             let mut debug = serde_json::Map::new();
-            debug.insert("unmet".into(), serde_json::Value::from(unmet.iter().map(|u| u.describe()).collect::<Vec<_>>()));
-            log(ctx, org, client, "policy.evaluate_sign_on", "Evaluation of sign-on policy", OutcomeResult::Challenge, None, Some(&user), None, debug).await?;
+            debug.insert(
+                "unmet".into(),
+                serde_json::Value::from(unmet.iter().map(|u| u.describe()).collect::<Vec<_>>()),
+            );
+            log(
+                ctx,
+                org,
+                client,
+                "policy.evaluate_sign_on",
+                "Evaluation of sign-on policy",
+                OutcomeResult::Challenge,
+                None,
+                Some(&user),
+                None,
+                debug,
+            )
+            .await?;
             flow.state.step = if choices.is_empty() {
                 Step::Denied {
                     reason: "This sign-in needs an additional factor, but no authenticator you can use or enroll meets it. Contact your administrator.".into(),
@@ -612,7 +733,19 @@ async fn advance(ctx: &Ctx, org: &Org, flow: &mut Flow, client: &Client) -> Resu
             Ok(Advance::Continue)
         }
         Decision::Deny { reason, code } => {
-            log(ctx, org, client, "policy.evaluate_sign_on", "Evaluation of sign-on policy", OutcomeResult::Deny, Some(code.as_str()), Some(&user), None, Default::default()).await?;
+            log(
+                ctx,
+                org,
+                client,
+                "policy.evaluate_sign_on",
+                "Evaluation of sign-on policy",
+                OutcomeResult::Deny,
+                Some(code.as_str()),
+                Some(&user),
+                None,
+                Default::default(),
+            )
+            .await?;
             flow.state.step = Step::Denied { reason };
             save(ctx, flow).await?;
             Ok(Advance::Continue)
@@ -640,8 +773,23 @@ async fn finish(
     .await?;
     let mut debug = serde_json::Map::new();
     debug.insert("sessionId".into(), session.public_id.clone().into());
-    debug.insert("amr".into(), serde_json::Value::from(federa_claims::amr_strings(&session.verifications)));
-    log(ctx, org, client, "user.session.start", "User login to Federa", OutcomeResult::Success, None, Some(user), None, debug).await?;
+    debug.insert(
+        "amr".into(),
+        serde_json::Value::from(federa_claims::amr_strings(&session.verifications)),
+    );
+    log(
+        ctx,
+        org,
+        client,
+        "user.session.start",
+        "User login to Federa",
+        OutcomeResult::Success,
+        None,
+        Some(user),
+        None,
+        debug,
+    )
+    .await?;
     let mut u = user.clone();
     u.last_login = Some(ctx.clock.now());
     ctx.store.update_user(&u).await?;
@@ -714,7 +862,6 @@ pub async fn choose(
         .cloned()
         .ok_or_else(|| CoreError::invalid("option", "Choose one of the listed options."))?;
     let user = flow_user(flow)?;
-    let _ = client;
     let kind = factor_kind(&choice.authenticator_key, &choice.method_type);
     let enrolled = factors::active(ctx, &org.id, &user).await?;
     let existing = kind.and_then(|(t, p)| {
@@ -723,6 +870,12 @@ pub async fn choose(
             .find(|f| f.factor_type == t && (t != FactorType::Totp || f.provider == p))
             .cloned()
     });
+    // Sending codes costs money and reaches people: limited per user and per client address.
+    if let Some(msg) = throttle(ctx, org, client, "send", user.as_str()).await? {
+        flow.state.error = Some(msg);
+        save(ctx, flow).await?;
+        return Ok(Advance::Continue);
+    }
     match (existing, kind) {
         (Some(f), _) => {
             factors::challenge(ctx, &org.id, &user, f.id.as_str()).await?;
@@ -818,7 +971,19 @@ pub async fn verify(
             let u = users::get(ctx, &org.id, user.as_str()).await?;
             let mut debug = serde_json::Map::new();
             debug.insert("factor".into(), factor_id.clone().into());
-            log(ctx, org, client, "user.authentication.auth_via_mfa", "Authentication of user via MFA", OutcomeResult::Success, None, Some(&u), None, debug).await?;
+            log(
+                ctx,
+                org,
+                client,
+                "user.authentication.auth_via_mfa",
+                "Authentication of user via MFA",
+                OutcomeResult::Success,
+                None,
+                Some(&u),
+                None,
+                debug,
+            )
+            .await?;
             flow.state.verifications.push(v);
             advance(ctx, org, flow, client).await
         }
@@ -826,7 +991,19 @@ pub async fn verify(
             let u = users::get(ctx, &org.id, user.as_str()).await?;
             let mut debug = serde_json::Map::new();
             debug.insert("factor".into(), factor_id.clone().into());
-            log(ctx, org, client, "user.authentication.auth_via_mfa", "Authentication of user via MFA", OutcomeResult::Failure, Some("INVALID_CREDENTIALS"), Some(&u), None, debug).await?;
+            log(
+                ctx,
+                org,
+                client,
+                "user.authentication.auth_via_mfa",
+                "Authentication of user via MFA",
+                OutcomeResult::Failure,
+                Some("INVALID_CREDENTIALS"),
+                Some(&u),
+                None,
+                debug,
+            )
+            .await?;
             flow.state.error = Some("That code or answer did not work. Try again.".into());
             save(ctx, flow).await?;
             Ok(Advance::Continue)
@@ -880,7 +1057,19 @@ pub async fn enroll(
                 let u = users::get(ctx, &org.id, user_id.as_str()).await?;
                 let mut debug = serde_json::Map::new();
                 debug.insert("factorType".into(), f.factor_type.as_str().into());
-                log(ctx, org, client, "user.mfa.factor.activate", "Activate factor for user", OutcomeResult::Success, None, Some(&u), None, debug).await?;
+                log(
+                    ctx,
+                    org,
+                    client,
+                    "user.mfa.factor.activate",
+                    "Activate factor for user",
+                    OutcomeResult::Success,
+                    None,
+                    Some(&u),
+                    None,
+                    debug,
+                )
+                .await?;
                 if let Some((key, method)) =
                     factors::authenticator_of(f.factor_type.as_str(), f.provider.as_str())
                 {
@@ -975,7 +1164,12 @@ pub async fn enroll(
 }
 
 /// "Verify another way": back to the choice of authenticators.
-pub async fn back(ctx: &Ctx, org: &Org, flow: &mut Flow, client: &Client) -> Result<Advance, CoreError> {
+pub async fn back(
+    ctx: &Ctx,
+    org: &Org,
+    flow: &mut Flow,
+    client: &Client,
+) -> Result<Advance, CoreError> {
     if flow.state.user_id.is_none() {
         flow.state.step = Step::Identify;
         save(ctx, flow).await?;

@@ -120,9 +120,14 @@ async fn posted_flow(
 fn after(po: &PageOrg, adv: Advance) -> Response {
     match adv {
         Advance::Continue => see_other("/login", vec![]),
-        Advance::ContinueWith { flow_cookie } => {
-            see_other("/login", vec![set_cookie(FLOW_COOKIE, Some(flow_cookie.expose()), po.secure)])
-        }
+        Advance::ContinueWith { flow_cookie } => see_other(
+            "/login",
+            vec![set_cookie(
+                FLOW_COOKIE,
+                Some(flow_cookie.expose()),
+                po.secure,
+            )],
+        ),
         Advance::Done { cookie, redirect } => see_other(
             &redirect,
             vec![
@@ -186,5 +191,7 @@ flow_post!(enroll, |s, po, flow, form| signin::enroll(
     &s.ctx, &po.org, &mut flow, &form.0, &po.client
 )
 .await?);
-flow_post!(back, |s, po, flow, _form| signin::back(&s.ctx, &po.org, &mut flow, &po.client)
+flow_post!(back, |s, po, flow, _form| signin::back(
+    &s.ctx, &po.org, &mut flow, &po.client
+)
 .await?);

@@ -116,6 +116,9 @@ impl From<CoreError> for PageError {
                 message,
                 detail: None,
             },
+            CoreError::InvalidPasscode => {
+                Self::bad_request("That code or answer did not work. Try again.")
+            }
             CoreError::Unauthenticated => Self {
                 status: StatusCode::UNAUTHORIZED,
                 title: "Sign in first",
