@@ -758,28 +758,87 @@ async fn flow_ids_rotate_attempts_are_limited_and_logged(h: &Harness) {
 http_test!(flow_ids_rotate_attempts_are_limited_and_logged);
 
 async fn mfa_by_sms_with_a_phone_enrolled_on_the_spot(h: &Harness) {
-    h.post("a.test", "/api/v1/users", &h.token_a, user_body("hal@a.test")).send().await.unwrap();
-    let auths: Vec<Value> = h.get("a.test", "/api/v1/authenticators", &h.token_a).send().await.unwrap().json().await.unwrap();
-    let phone = auths.iter().find(|a| a["key"] == "phone_number").unwrap()["id"].as_str().unwrap().to_string();
-    h.post("a.test", &format!("/api/v1/authenticators/{phone}/lifecycle/activate"), &h.token_a, json!({})).send().await.unwrap();
+    h.post(
+        "a.test",
+        "/api/v1/users",
+        &h.token_a,
+        user_body("hal@a.test"),
+    )
+    .send()
+    .await
+    .unwrap();
+    let auths: Vec<Value> = h
+        .get("a.test", "/api/v1/authenticators", &h.token_a)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let phone = auths.iter().find(|a| a["key"] == "phone_number").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    h.post(
+        "a.test",
+        &format!("/api/v1/authenticators/{phone}/lifecycle/activate"),
+        &h.token_a,
+        json!({}),
+    )
+    .send()
+    .await
+    .unwrap();
     require_mfa(h).await;
     let b = Browser::new(h, "a.test");
     sign_in_with_password(&b, "hal@a.test", "correct horse battery").await;
     let choose = b.get("/login").await;
-    let idx = choose.html.split("name=\"option\" value=\"").skip(1).position(|chunk| chunk.contains("(SMS)")).expect("a Phone (SMS) option");
+    let idx = choose
+        .html
+        .split("name=\"option\" value=\"")
+        .skip(1)
+        .position(|chunk| chunk.contains("(SMS)"))
+        .expect("a Phone (SMS) option");
     let token = csrf(&choose.html);
-    b.post("/login/choose", &[("csrf", &token), ("option", &idx.to_string())]).await;
+    b.post(
+        "/login/choose",
+        &[("csrf", &token), ("option", &idx.to_string())],
+    )
+    .await;
     let enroll = b.get("/login").await;
     assert!(enroll.html.contains("Phone number"), "{}", enroll.html);
     // A malformed number is refused with a readable message.
-    b.post("/login/enroll", &[("csrf", &token), ("phone", "call me maybe")]).await;
+    b.post(
+        "/login/enroll",
+        &[("csrf", &token), ("phone", "call me maybe")],
+    )
+    .await;
     assert!(alert(&b.get("/login").await.html).is_some());
-    b.post("/login/enroll", &[("csrf", &token), ("phone", "+1 555 555 0100")]).await;
-    let items: Vec<Value> = h.get("a.test", "/api/v1/outbox", &h.token_a).send().await.unwrap().json().await.unwrap();
-    let sms = items.iter().find(|m| m["channel"] == "sms").expect("an SMS in the outbox");
+    b.post(
+        "/login/enroll",
+        &[("csrf", &token), ("phone", "+1 555 555 0100")],
+    )
+    .await;
+    let items: Vec<Value> = h
+        .get("a.test", "/api/v1/outbox", &h.token_a)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sms = items
+        .iter()
+        .find(|m| m["channel"] == "sms")
+        .expect("an SMS in the outbox");
     let body = sms["body"].as_str().unwrap();
-    let code = body.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).unwrap().to_string();
-    let done = b.post("/login/enroll", &[("csrf", &token), ("answer", &code)]).await;
+    let code = body
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap()
+        .to_string();
+    let done = b
+        .post("/login/enroll", &[("csrf", &token), ("answer", &code)])
+        .await;
     assert_eq!(done.location.as_deref(), Some("/me"), "{}", done.html);
     let (_, s) = b.json("/api/v1/sessions/me").await;
     assert!(s["amr"].as_array().unwrap().contains(&json!("sms")), "{s}");
@@ -787,11 +846,26 @@ async fn mfa_by_sms_with_a_phone_enrolled_on_the_spot(h: &Harness) {
     let b2 = Browser::new(h, "a.test");
     sign_in_with_password(&b2, "hal@a.test", "correct horse battery").await;
     let choose = b2.get("/login").await;
-    let idx = choose.html.split("name=\"option\" value=\"").skip(1).position(|chunk| chunk.contains("(SMS)")).unwrap();
+    let idx = choose
+        .html
+        .split("name=\"option\" value=\"")
+        .skip(1)
+        .position(|chunk| chunk.contains("(SMS)"))
+        .unwrap();
     let token = csrf(&choose.html);
-    b2.post("/login/choose", &[("csrf", &token), ("option", &idx.to_string())]).await;
-    let r = b2.post("/login/verify", &[("csrf", &token), ("answer", &code)]).await;
-    assert_eq!(r.location.as_deref(), Some("/login"), "the old code is refused");
+    b2.post(
+        "/login/choose",
+        &[("csrf", &token), ("option", &idx.to_string())],
+    )
+    .await;
+    let r = b2
+        .post("/login/verify", &[("csrf", &token), ("answer", &code)])
+        .await;
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/login"),
+        "the old code is refused"
+    );
     assert!(alert(&b2.get("/login").await.html).is_some());
 }
 http_test!(mfa_by_sms_with_a_phone_enrolled_on_the_spot);

@@ -11,6 +11,7 @@ mod logs;
 mod orgs;
 mod sessions;
 mod users;
+mod webauthn;
 
 use federa_core::ports::{Store, StoreError, StoreResult};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

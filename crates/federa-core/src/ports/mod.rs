@@ -6,10 +6,12 @@
 mod factors;
 mod logs;
 mod sessions;
+mod webauthn;
 
 pub use factors::FactorRepo;
 pub use logs::LogRepo;
 pub use sessions::SessionRepo;
+pub use webauthn::{CeremonyKind, WebauthnCeremony, WebauthnCredential, WebauthnRepo, WebauthnUse};
 
 use crate::model::{
     ApiToken, Authenticator, FeatureState, Group, LifecycleStatus, Org, OrgDefaults, StoredPolicy,
@@ -221,6 +223,7 @@ pub trait Store:
     + FactorRepo
     + LogRepo
     + SessionRepo
+    + WebauthnRepo
 {
     /// Checks that the database answers.
     async fn ping(&self) -> StoreResult<()>;

@@ -14,3 +14,4 @@ pub mod simulate;
 pub mod syslog;
 pub mod tokens;
 pub mod users;
+pub mod webauthn;

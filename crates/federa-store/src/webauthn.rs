@@ -1,0 +1,241 @@
+//! Passkeys (WebAuthn credentials) and pending ceremonies. A ceremony is taken with one
+//! `DELETE ... RETURNING`, so two nodes cannot both finish it; the counter update is a
+//! conditional `UPDATE` on the stored counter, so two concurrent assertions cannot both be
+//! accepted from the same counter value. Every query filters by org.
+
+use crate::SqlStore;
+use crate::error::{corrupt, map_err};
+use federa_core::ports::{
+    CeremonyKind, StoreError, StoreResult, WebauthnCeremony, WebauthnCredential, WebauthnRepo,
+    WebauthnUse,
+};
+use federa_types::{FactorId, OrgId, Timestamp, UserId};
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+const CREDENTIAL_COLUMNS: &str = "id, org_id, user_id, credential_id, user_handle, passkey, \
+    sign_count, backup_eligible, backup_state, user_verified, created, last_used";
+
+const CEREMONY_COLUMNS: &str =
+    "id_hash, org_id, kind, user_id, rp_id, origin, state, created, expires_at";
+
+fn org_of(row: &AnyRow) -> StoreResult<OrgId> {
+    let s: String = row.try_get("org_id").map_err(map_err)?;
+    OrgId::parse(&s).map_err(|e| corrupt("org id", e))
+}
+
+fn flag(row: &AnyRow, col: &str) -> StoreResult<bool> {
+    Ok(row.try_get::<i64, _>(col).map_err(map_err)? != 0)
+}
+
+fn credential_from_row(row: &AnyRow) -> StoreResult<WebauthnCredential> {
+    let user: String = row.try_get("user_id").map_err(map_err)?;
+    Ok(WebauthnCredential {
+        id: FactorId::new(row.try_get::<String, _>("id").map_err(map_err)?),
+        org_id: org_of(row)?,
+        user_id: UserId::parse(&user).map_err(|e| corrupt("user id", e))?,
+        credential_id: row.try_get("credential_id").map_err(map_err)?,
+        user_handle: row.try_get("user_handle").map_err(map_err)?,
+        passkey: row.try_get("passkey").map_err(map_err)?,
+        sign_count: row.try_get("sign_count").map_err(map_err)?,
+        backup_eligible: flag(row, "backup_eligible")?,
+        backup_state: flag(row, "backup_state")?,
+        user_verified: flag(row, "user_verified")?,
+        created: Timestamp(row.try_get("created").map_err(map_err)?),
+        last_used: row
+            .try_get::<Option<i64>, _>("last_used")
+            .map_err(map_err)?
+            .map(Timestamp),
+    })
+}
+
+fn ceremony_from_row(row: &AnyRow) -> StoreResult<WebauthnCeremony> {
+    let kind: String = row.try_get("kind").map_err(map_err)?;
+    let user = row
+        .try_get::<Option<String>, _>("user_id")
+        .map_err(map_err)?
+        .map(|u| UserId::parse(&u).map_err(|e| corrupt("user id", e)))
+        .transpose()?;
+    Ok(WebauthnCeremony {
+        id_hash: row.try_get("id_hash").map_err(map_err)?,
+        org_id: org_of(row)?,
+        kind: CeremonyKind::parse(&kind).ok_or_else(|| corrupt("ceremony kind", &kind))?,
+        user_id: user,
+        rp_id: row.try_get("rp_id").map_err(map_err)?,
+        origin: row.try_get("origin").map_err(map_err)?,
+        state: row.try_get("state").map_err(map_err)?,
+        created: Timestamp(row.try_get("created").map_err(map_err)?),
+        expires_at: Timestamp(row.try_get("expires_at").map_err(map_err)?),
+    })
+}
+
+#[async_trait::async_trait]
+impl WebauthnRepo for SqlStore {
+    async fn put_webauthn_ceremony(
+        &self,
+        c: &WebauthnCeremony,
+        prune_before: Timestamp,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        sqlx::query("DELETE FROM webauthn_ceremonies WHERE org_id = $1 AND expires_at < $2")
+            .bind(c.org_id.as_str())
+            .bind(prune_before.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO webauthn_ceremonies (id_hash, org_id, kind, user_id, rp_id, origin, \
+             state, created, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(c.id_hash.as_str())
+        .bind(c.org_id.as_str())
+        .bind(c.kind.as_str())
+        .bind(c.user_id.as_ref().map(|u| u.as_str().to_owned()))
+        .bind(c.rp_id.as_str())
+        .bind(c.origin.as_str())
+        .bind(c.state.as_str())
+        .bind(c.created.0)
+        .bind(c.expires_at.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn take_webauthn_ceremony(
+        &self,
+        org: &OrgId,
+        id_hash: &str,
+    ) -> StoreResult<Option<WebauthnCeremony>> {
+        let sql = format!(
+            "DELETE FROM webauthn_ceremonies WHERE org_id = $1 AND id_hash = $2 \
+             RETURNING {CEREMONY_COLUMNS}"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(org.as_str())
+            .bind(id_hash)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(ceremony_from_row).transpose()
+    }
+
+    async fn create_webauthn_credential(&self, c: &WebauthnCredential) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        // The user must belong to the same org: checked here, not only by the foreign key.
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE org_id = $1 AND id = $2")
+            .bind(c.org_id.as_str())
+            .bind(c.user_id.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if n == 0 {
+            return Err(StoreError::MissingReference(format!(
+                "user '{}'",
+                c.user_id
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO webauthn_credentials (id, org_id, user_id, credential_id, user_handle, \
+             passkey, sign_count, backup_eligible, backup_state, user_verified, created, last_used) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(c.id.as_str())
+        .bind(c.org_id.as_str())
+        .bind(c.user_id.as_str())
+        .bind(c.credential_id.as_str())
+        .bind(c.user_handle.as_str())
+        .bind(c.passkey.as_str())
+        .bind(c.sign_count)
+        .bind(i64::from(c.backup_eligible))
+        .bind(i64::from(c.backup_state))
+        .bind(i64::from(c.user_verified))
+        .bind(c.created.0)
+        .bind(c.last_used.map(|t| t.0))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match map_err(e) {
+            StoreError::Conflict(_) => StoreError::Conflict("passkey".into()),
+            other => other,
+        })?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn list_webauthn_credentials(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+    ) -> StoreResult<Vec<WebauthnCredential>> {
+        let sql = format!(
+            "SELECT {CREDENTIAL_COLUMNS} FROM webauthn_credentials WHERE org_id = $1 \
+             AND user_id = $2 ORDER BY created, id"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(org.as_str())
+            .bind(user.as_str())
+            .fetch_all(self.pool())
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(credential_from_row).collect()
+    }
+
+    async fn webauthn_credential_by_credential_id(
+        &self,
+        org: &OrgId,
+        credential_id: &str,
+    ) -> StoreResult<Option<WebauthnCredential>> {
+        let sql = format!(
+            "SELECT {CREDENTIAL_COLUMNS} FROM webauthn_credentials WHERE org_id = $1 \
+             AND credential_id = $2"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(org.as_str())
+            .bind(credential_id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(credential_from_row).transpose()
+    }
+
+    async fn record_webauthn_use(
+        &self,
+        org: &OrgId,
+        id: &FactorId,
+        u: &WebauthnUse,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE webauthn_credentials SET sign_count = $1, passkey = $2, backup_eligible = $3, \
+             backup_state = $4, last_used = $5 WHERE org_id = $6 AND id = $7 AND sign_count = $8",
+        )
+        .bind(u.sign_count)
+        .bind(u.passkey.as_str())
+        .bind(i64::from(u.backup_eligible))
+        .bind(i64::from(u.backup_state))
+        .bind(u.at.0)
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .bind(u.expected_sign_count)
+        .execute(self.pool())
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_webauthn_credential(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+        id: &FactorId,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "DELETE FROM webauthn_credentials WHERE org_id = $1 AND user_id = $2 AND id = $3",
+        )
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .bind(id.as_str())
+        .execute(self.pool())
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+}
