@@ -20,6 +20,7 @@ const SERVER_LOG = join(REPO_ROOT, 'target', 'browser-federa.log');
 const PASSWORD = 'correct horse battery';
 const MFA_USER = 'ada@example.com';
 const OTHER_USER = 'bob@example.com';
+const PASSKEY_USER = 'cy@example.com';
 
 let server;
 
@@ -30,7 +31,7 @@ before(async () => {
   }
   server = await startFedera({ logPath: SERVER_LOG });
 
-  for (const login of [MFA_USER, OTHER_USER]) {
+  for (const login of [MFA_USER, OTHER_USER, PASSKEY_USER]) {
     const u = await server.api('POST', '/api/v1/users?activate=true', {
       profile: { login, email: login, firstName: 'Test', lastName: 'User' },
       credentials: { password: { value: PASSWORD } },
@@ -43,6 +44,10 @@ before(async () => {
   assert.ok(gotp, `a google_otp authenticator: ${JSON.stringify(authenticators)}`);
   const activated = await server.api('POST', `/api/v1/authenticators/${gotp.id}/lifecycle/activate`, {});
   assert.equal(activated.status, 'ACTIVE', JSON.stringify(activated));
+
+  const webauthn = authenticators.find((a) => a.key === 'webauthn');
+  const wa = await server.api('POST', `/api/v1/authenticators/${webauthn.id}/lifecycle/activate`, {});
+  assert.equal(wa.status, 'ACTIVE', JSON.stringify(wa));
 
   const [gsp] = await server.api('GET', '/api/v1/policies?type=OKTA_SIGN_ON');
   assert.ok(gsp?.id, 'a global session policy');
@@ -220,5 +225,47 @@ test('a wrong password shows an alert and creates no session, in Chromium', { ti
     await page.goto(`${server.origin}/me`);
     assert.doesNotMatch(await page.locator('body').innerText(), /Signed in as/);
     await b.shot('me-refused');
+  });
+});
+
+test('a passkey set up and used through a virtual authenticator, in Chromium', { timeout: 90_000 }, async () => {
+  await withBrowser('passkey', async (b) => {
+    const { page } = b;
+    // A platform authenticator with resident keys and user verification, answering by itself.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
+
+    await enterUsernameAndPassword(b, PASSKEY_USER, PASSWORD);
+    await page.getByRole('heading', { name: "Verify it's you" }).waitFor();
+    await b.shot('choose');
+    await page.getByRole('button', { name: 'Security Key or Biometric (set up)', exact: true }).click();
+    await page.getByRole('button', { name: 'Set up a passkey', exact: true }).click();
+    await page.getByRole('heading', { name: /^Signed in as/ }).or(page.getByRole('alert').filter({ hasText: /./ })).waitFor();
+    assert.equal(page.url(), `${server.origin}/me`);
+    await b.shot('registered');
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    assert.equal(credentials.length, 1, 'one passkey on the authenticator');
+    let me = await b.sessionsMe();
+    assert.ok(me.body.amr.includes('phr'), `a phishing-resistant factor: ${JSON.stringify(me.body.amr)}`);
+
+    // Sign out, then sign in again with the passkey.
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.getByRole('heading', { name: /signed out/ }).waitFor();
+    await enterUsernameAndPassword(b, PASSKEY_USER, PASSWORD);
+    await page.getByRole('heading', { name: "Verify it's you" }).waitFor();
+    await page.getByRole('button', { name: 'Security Key or Biometric', exact: true }).click();
+    await b.shot('use');
+    await page.getByRole('button', { name: 'Continue with a passkey', exact: true }).click();
+    await page.getByRole('heading', { name: /^Signed in as/ }).or(page.getByRole('alert').filter({ hasText: /./ })).waitFor();
+    assert.equal(page.url(), `${server.origin}/me`);
+    await b.shot('signed-in');
+    me = await b.sessionsMe();
+    assert.equal(me.status, 200);
+    assert.ok(me.body.amr.includes('phr') && me.body.amr.includes('pwd'), JSON.stringify(me.body.amr));
+    const after = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    assert.ok(after.credentials[0].signCount >= 1, 'the assertion was counted');
   });
 });

@@ -13,7 +13,7 @@ use crate::model::{Engine as OrgEngine, LifecycleStatus, Org, User, UserStatus};
 use crate::service::factors::{self, Activation, EnrollFactor};
 use crate::service::sessions::{self, hash_token, random_token};
 use crate::service::syslog::{self, LogActor, LogEventInput, LogTarget, OutcomeResult, Severity};
-use crate::service::{authenticators, groups, policies, ratelimit, users};
+use crate::service::{authenticators, groups, policies, ratelimit, users, webauthn};
 use crate::system::constant_time_eq;
 use federa_claims::{
     AuthenticatorKey, Engine, FactorVerification, MethodFlags, MethodType, local_verification,
@@ -119,6 +119,13 @@ pub enum Step {
         /// For TOTP: the QR code as SVG.
         qr_svg: Option<String>,
     },
+    /// Use (or set up) a passkey: the page runs the WebAuthn ceremony in the browser.
+    Passkey {
+        /// Set up a new passkey rather than use an existing one.
+        register: bool,
+        /// Label for people.
+        display: String,
+    },
     /// Access denied; the reason can be shown.
     Denied {
         /// Readable reason.
@@ -145,6 +152,9 @@ pub struct FlowState {
     pub step: Step,
     /// A message for the next rendering (shown once).
     pub error: Option<String>,
+    /// The pending WebAuthn ceremony of a Passkey step.
+    #[serde(default)]
+    pub ceremony: Option<String>,
 }
 
 /// A loaded flow.
@@ -208,6 +218,7 @@ pub async fn start(
         verifications: Vec::new(),
         step: Step::Identify,
         error: None,
+        ceremony: None,
     };
     let stored = StoredFlow {
         id_hash: hash_token(&token),
@@ -289,6 +300,7 @@ pub fn step_name(s: &Step) -> &'static str {
         Step::Choose { .. } => "choose",
         Step::Verify { .. } => "verify",
         Step::Enroll { .. } => "enroll",
+        Step::Passkey { .. } => "passkey",
         Step::Denied { .. } => "denied",
     }
 }
@@ -588,6 +600,9 @@ async fn enrolled_methods(
     if user.password_hash.is_some() {
         out.push(AuthenticatorMethods::all(AuthenticatorKey::OktaPassword));
     }
+    if !webauthn::list(ctx, &org.id, &user.id).await?.is_empty() {
+        out.push(AuthenticatorMethods::all(AuthenticatorKey::Webauthn));
+    }
     for f in factors::active(ctx, &org.id, &user.id).await? {
         if let Some((key, method)) = f.authenticator() {
             out.push(AuthenticatorMethods {
@@ -675,13 +690,11 @@ async fn advance(
             let mut seen = std::collections::HashSet::new();
             let choices: Vec<Choice> = options
                 .iter()
+                .filter(|o| can_do_here(o.authenticator_key.as_str(), o.method_type.as_str()))
                 .filter(|o| {
-                    factor_kind(o.authenticator_key.as_str(), o.method_type.as_str()).is_some()
-                })
-                .filter(|o| {
-                    seen.insert(factor_kind(
-                        o.authenticator_key.as_str(),
-                        o.method_type.as_str(),
+                    seen.insert((
+                        o.authenticator_key.as_str().to_string(),
+                        factor_kind(o.authenticator_key.as_str(), o.method_type.as_str()),
                     ))
                 })
                 .map(|o| {
@@ -800,6 +813,12 @@ async fn finish(
     })
 }
 
+/// Whether the pages can challenge or enroll `key`/`method`.
+fn can_do_here(key: &str, method: &str) -> bool {
+    factor_kind(key, method).is_some()
+        || (key == webauthn::AUTHENTICATOR_KEY && method == "webauthn")
+}
+
 /// The factor type and provider that enroll `key`/`method`.
 fn factor_kind(key: &str, method: &str) -> Option<(FactorType, FactorProvider)> {
     Some(match (key, method) {
@@ -862,6 +881,16 @@ pub async fn choose(
         .cloned()
         .ok_or_else(|| CoreError::invalid("option", "Choose one of the listed options."))?;
     let user = flow_user(flow)?;
+    if choice.authenticator_key == webauthn::AUTHENTICATOR_KEY {
+        let has = !webauthn::list(ctx, &org.id, &user).await?.is_empty();
+        flow.state.step = Step::Passkey {
+            register: !has,
+            display: choice.display,
+        };
+        flow.state.ceremony = None;
+        save(ctx, flow).await?;
+        return Ok(Advance::Continue);
+    }
     let kind = factor_kind(&choice.authenticator_key, &choice.method_type);
     let enrolled = factors::active(ctx, &org.id, &user).await?;
     let existing = kind.and_then(|(t, p)| {
@@ -1176,4 +1205,141 @@ pub async fn back(
         return Ok(Advance::Continue);
     }
     advance(ctx, org, flow, client).await
+}
+
+/// Starts the WebAuthn ceremony of a Passkey step; returns the options for
+/// `navigator.credentials.create` (register) or `.get`, and remembers the ceremony in the flow.
+pub async fn passkey_options(
+    ctx: &Ctx,
+    org: &Org,
+    flow: &mut Flow,
+    rp: &webauthn::RelyingParty,
+) -> Result<serde_json::Value, CoreError> {
+    let Step::Passkey { register, .. } = flow.state.step.clone() else {
+        return Err(CoreError::Conflict(format!(
+            "this sign-in is at another step ({})",
+            step_name(&flow.state.step)
+        )));
+    };
+    let user = flow_user(flow)?;
+    let (ceremony, options) = if register {
+        webauthn::start_registration(ctx, &org.id, &user, rp).await?
+    } else {
+        webauthn::start_authentication(ctx, &org.id, Some(&user), rp).await?
+    };
+    flow.state.ceremony = Some(ceremony.as_str().to_string());
+    save(ctx, flow).await?;
+    Ok(
+        serde_json::json!({ "mode": if register { "register" } else { "authenticate" }, "options": options }),
+    )
+}
+
+/// Finishes the WebAuthn ceremony of a Passkey step with the browser's credential JSON. A new
+/// passkey (created with user verification) or a valid assertion of one of the user's passkeys
+/// is credited; anything else shows a generic message.
+pub async fn passkey_finish(
+    ctx: &Ctx,
+    org: &Org,
+    flow: &mut Flow,
+    rp: &webauthn::RelyingParty,
+    credential: &str,
+    client: &Client,
+) -> Result<Advance, CoreError> {
+    let Step::Passkey { register, .. } = flow.state.step.clone() else {
+        return Err(CoreError::Conflict(format!(
+            "this sign-in is at another step ({})",
+            step_name(&flow.state.step)
+        )));
+    };
+    let user = flow_user(flow)?;
+    if let Some(msg) = throttle(ctx, org, client, "verify", user.as_str()).await? {
+        flow.state.error = Some(msg);
+        save(ctx, flow).await?;
+        return Ok(Advance::Continue);
+    }
+    let failed = |flow: &mut Flow| {
+        flow.state.error =
+            Some("That passkey did not work. Try again or choose another way.".into());
+        flow.state.ceremony = None;
+    };
+    let (Some(ceremony), Ok(json)) = (
+        flow.state.ceremony.take(),
+        serde_json::from_str::<serde_json::Value>(credential),
+    ) else {
+        failed(flow);
+        save(ctx, flow).await?;
+        return Ok(Advance::Continue);
+    };
+    let ceremony = webauthn::CeremonyId::new(ceremony);
+    let u = users::get(ctx, &org.id, user.as_str()).await?;
+    let verification = if register {
+        match webauthn::finish_registration(ctx, &org.id, &user, rp, &ceremony, &json).await {
+            Ok(info) => {
+                let mut debug = serde_json::Map::new();
+                debug.insert("factorType".into(), "webauthn".into());
+                log(
+                    ctx,
+                    org,
+                    client,
+                    "user.mfa.factor.activate",
+                    "Activate factor for user",
+                    OutcomeResult::Success,
+                    None,
+                    Some(&u),
+                    None,
+                    debug,
+                )
+                .await?;
+                Some(
+                    local_verification(
+                        &AuthenticatorKey::Webauthn,
+                        &MethodType::Webauthn,
+                        MethodFlags {
+                            user_verified: info.user_verified,
+                            ..MethodFlags::default()
+                        },
+                        ctx.clock.now(),
+                    )
+                    .map_err(|e| CoreError::Internal(e.to_string()))?,
+                )
+            }
+            Err(CoreError::Validation(_) | CoreError::Conflict(_)) => None,
+            Err(e) => return Err(e),
+        }
+    } else {
+        match webauthn::finish_authentication(ctx, &org.id, rp, &ceremony, &json).await {
+            Ok(Some((owner, v))) if owner == user => Some(v),
+            Ok(_) | Err(CoreError::Validation(_)) => None,
+            Err(e) => return Err(e),
+        }
+    };
+    let result = if verification.is_some() {
+        OutcomeResult::Success
+    } else {
+        OutcomeResult::Failure
+    };
+    log(
+        ctx,
+        org,
+        client,
+        "user.authentication.auth_via_mfa",
+        "Authentication of user via MFA (passkey)",
+        result,
+        None,
+        Some(&u),
+        None,
+        Default::default(),
+    )
+    .await?;
+    match verification {
+        Some(v) => {
+            flow.state.verifications.push(v);
+            advance(ctx, org, flow, client).await
+        }
+        None => {
+            failed(flow);
+            save(ctx, flow).await?;
+            Ok(Advance::Continue)
+        }
+    }
 }

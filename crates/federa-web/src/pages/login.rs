@@ -99,6 +99,7 @@ fn render_step(
                 secret, qr_svg, prompt => "Enter the code we sent you.",
             },
         ),
+        Step::Passkey { register, display } => s.templates.render("passkey.html", context! { org_name, csrf, error, register, display }),
         Step::Denied { reason } => s.templates.render("denied.html", context! { org_name, error, reason }),
     }
 }
@@ -195,3 +196,27 @@ flow_post!(back, |s, po, flow, _form| signin::back(
     &s.ctx, &po.org, &mut flow, &po.client
 )
 .await?);
+
+flow_post!(passkey, |s, po, flow, form| signin::passkey_finish(
+    &s.ctx,
+    &po.org,
+    &mut flow,
+    &po.relying_party(),
+    form.get("credential"),
+    &po.client
+)
+.await?);
+
+/// `POST /login/passkey/options`: starts the WebAuthn ceremony (JSON for the page's script).
+pub async fn passkey_options(
+    State(s): State<AppState>,
+    po: PageOrg,
+    form: PageForm,
+) -> Result<Response, PageError> {
+    let mut flow = match posted_flow(&s, &po, &form).await? {
+        Ok(f) => f,
+        Err(redirect) => return Ok(redirect),
+    };
+    let options = signin::passkey_options(&s.ctx, &po.org, &mut flow, &po.relying_party()).await?;
+    Ok(axum::Json(options).into_response())
+}

@@ -24,6 +24,8 @@ pub fn routes() -> Router<AppState> {
         .route("/login/verify", post(login::verify))
         .route("/login/enroll", post(login::enroll))
         .route("/login/back", post(login::back))
+        .route("/login/passkey/options", post(login::passkey_options))
+        .route("/login/passkey", post(login::passkey))
         .route("/logout", get(me::logout_page).post(me::logout))
         .route("/me", get(me::page))
         .route("/me/factors/totp", post(me::add_totp))

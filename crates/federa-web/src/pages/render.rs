@@ -12,7 +12,7 @@ pub struct Templates {
     env: Environment<'static>,
 }
 
-const TEMPLATES: [(&str, &str); 10] = [
+const TEMPLATES: [(&str, &str); 11] = [
     ("base.html", include_str!("../../templates/base.html")),
     (
         "identify.html",
@@ -32,6 +32,7 @@ const TEMPLATES: [(&str, &str); 10] = [
         include_str!("../../templates/signed_out.html"),
     ),
     ("me.html", include_str!("../../templates/me.html")),
+    ("passkey.html", include_str!("../../templates/passkey.html")),
 ];
 
 impl Templates {

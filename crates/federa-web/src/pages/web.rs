@@ -25,6 +25,8 @@ pub struct PageOrg {
     pub secure: bool,
     /// The request's cookies.
     pub cookies: HashMap<String, String>,
+    /// The Host header as received (with port).
+    pub host: String,
     /// Who is asking.
     pub client: Client,
 }
@@ -84,11 +86,28 @@ impl FromRequestParts<AppState> for PageOrg {
             secure,
             cookies: parse_cookies(&parts.headers),
             client,
+            host: host.unwrap_or_default().to_string(),
         })
     }
 }
 
 impl PageOrg {
+    /// The WebAuthn relying party of this request: the host name, and the origin the browser
+    /// is on (the Host header was already matched to one of the org's host names).
+    pub fn relying_party(&self) -> federa_core::service::webauthn::RelyingParty {
+        let name = self
+            .host
+            .rsplit_once(':')
+            .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+            .map_or(self.host.as_str(), |(h, _)| h);
+        let scheme = if self.secure { "https" } else { "http" };
+        federa_core::service::webauthn::RelyingParty::new(
+            name.to_ascii_lowercase(),
+            format!("{scheme}://{}", self.host),
+            self.org.name.clone(),
+        )
+    }
+
     /// A cookie value.
     pub fn cookie(&self, name: &str) -> Option<&str> {
         self.cookies.get(name).map(String::as_str)
