@@ -267,5 +267,15 @@ test('a passkey set up and used through a virtual authenticator, in Chromium', {
     assert.ok(me.body.amr.includes('phr') && me.body.amr.includes('pwd'), JSON.stringify(me.body.amr));
     const after = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
     assert.ok(after.credentials[0].signCount >= 1, 'the assertion was counted');
+
+    // The end-user page lists the passkey, removes it and adds one again.
+    const main = page.locator('main');
+    assert.match(await main.innerText(), /passkey \(added/);
+    await page.getByRole('button', { name: 'Remove passkey', exact: true }).click();
+    await page.getByText('No passkeys yet.').waitFor();
+    await page.getByRole('button', { name: 'Add a passkey', exact: true }).click();
+    await page.getByRole('button', { name: 'Remove passkey', exact: true }).or(page.getByRole('alert').filter({ hasText: /./ })).waitFor();
+    assert.match(await main.innerText(), /passkey \(added/);
+    await b.shot('me-passkeys');
   });
 });

@@ -17,11 +17,13 @@
 //!   measured directly, not as a small difference of two large, noisy figures.
 //! - `signin/argon2id_verify_raw_again`: the raw hash once more after the HTTP benches, to show
 //!   drift of a busy machine between the two measurements the overhead is computed from.
-//! - `login_page/get_login_new_flow`: `GET /login` without cookies (resolves the org, creates a
-//!   flow row, renders the identifier page): what the server does for every new visitor.
+//! - `login_page/render_identify_template`: the identifier template alone (minijinja).
 //! - `login_page/get_login_password_step`: `GET /login` with a flow at the password step (loads
 //!   the flow, renders the password page), the page a browser fetches between the two posts.
-//! - `login_page/render_identify_template`: the identifier template alone (minijinja).
+//! - `login_page/get_login_new_flow`: `GET /login` without cookies (resolves the org, creates a
+//!   flow row, renders the identifier page): what the server does for every new visitor, with a
+//!   nearly empty flow table; `get_login_new_flow_10k_live_flows`: the same with 10 000
+//!   unexpired abandoned flows in the table (creating a flow scans the table, see below).
 //!
 //! Every request gets its own client address (`ConnectInfo`), and the user's sign-in counter is
 //! reset before each timed sign-in (untimed), so the rate limiter (20 per user, 60 per address in
@@ -39,7 +41,7 @@ use criterion::{BatchSize, Criterion, SamplingMode, criterion_group, criterion_m
 use federa_core::Ctx;
 use federa_core::model::{Org, UserProfile};
 use federa_core::password::{HashParams, PasswordHasher};
-use federa_core::service::sessions::SESSION_COOKIE;
+use federa_core::service::sessions::{SESSION_COOKIE, hash_token};
 use federa_core::service::signin::FLOW_COOKIE;
 use federa_core::service::users::{self, NewUser};
 use federa_core::service::{defaults, orgs, ratelimit};
@@ -430,7 +432,7 @@ fn benches(c: &mut Criterion) {
 
     // Microseconds to a few milliseconds: criterion's default sampling suits these.
     g.sampling_mode(SamplingMode::Auto)
-        .sample_size(100)
+        .sample_size(50)
         .measurement_time(Duration::from_secs(10));
     g.bench_function("argon2id_verify_cheap_raw", |b| {
         b.iter(|| {
@@ -453,19 +455,23 @@ fn benches(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("login_page");
     g.measurement_time(Duration::from_secs(10));
-    g.bench_function("get_login_new_flow", |b| {
-        b.iter_batched(
-            || env.new_ip(),
-            |ip| {
-                env.rt.block_on(async {
-                    let mut jar = Jar::default();
-                    let html = env.get_login(&mut jar, ip).await;
-                    assert!(jar.get(FLOW_COOKIE).is_some());
-                    html
-                })
-            },
-            BatchSize::SmallInput,
-        )
+    g.bench_function("render_identify_template", |b| {
+        let token = "x".repeat(43);
+        b.iter(|| {
+            env.state
+                .templates
+                .render(
+                    "identify.html",
+                    minijinja::context! {
+                        org_name => black_box("Default"),
+                        csrf => black_box(token.as_str()),
+                        error => None::<String>,
+                        login => None::<String>,
+                        idps => Vec::<()>::new(),
+                    },
+                )
+                .unwrap()
+        })
     });
     g.bench_function("get_login_password_step", |b| {
         // One flow at the password step, rendered again and again (a reload): loads the flow,
@@ -485,24 +491,48 @@ fn benches(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
-    g.bench_function("render_identify_template", |b| {
-        let token = "x".repeat(43);
-        b.iter(|| {
-            env.state
-                .templates
-                .render(
-                    "identify.html",
-                    minijinja::context! {
-                        org_name => black_box("Default"),
-                        csrf => black_box(token.as_str()),
-                        error => None::<String>,
-                        login => None::<String>,
-                        idps => Vec::<()>::new(),
-                    },
-                )
-                .unwrap()
-        })
+    // Creating a flow first deletes expired flows with a statement that scans the whole
+    // `signin_flows` table, so its cost grows with the number of live (unexpired) flows. The
+    // flows this benchmark creates are deleted again (untimed) so the table stays at its size:
+    // first nearly empty, then with 10 000 abandoned flows, as a site has after a quarter of an
+    // hour of ~11 visitors a second who do not finish signing in.
+    let new_flow = |b: &mut criterion::Bencher<'_>| {
+        let created = std::cell::RefCell::new(Vec::<String>::new());
+        b.iter_batched(
+            || {
+                let done: Vec<String> = created.borrow_mut().drain(..).collect();
+                env.rt.block_on(async {
+                    for token in done {
+                        env.ctx
+                            .store
+                            .delete_flow(&env.org.id, &hash_token(&token))
+                            .await
+                            .unwrap();
+                    }
+                });
+                env.new_ip()
+            },
+            |ip| {
+                let jar = env.rt.block_on(async {
+                    let mut jar = Jar::default();
+                    let html = env.get_login(&mut jar, ip).await;
+                    black_box(html);
+                    jar
+                });
+                created
+                    .borrow_mut()
+                    .push(jar.get(FLOW_COOKIE).expect("a flow cookie").to_string());
+            },
+            BatchSize::SmallInput,
+        )
+    };
+    g.bench_function("get_login_new_flow", new_flow);
+    env.rt.block_on(async {
+        for _ in 0..10_000 {
+            env.get_login(&mut Jar::default(), env.new_ip()).await;
+        }
     });
+    g.bench_function("get_login_new_flow_10k_live_flows", new_flow);
     g.finish();
 }
 

@@ -16,7 +16,7 @@ use federa_core::model::factor::{FactorProvider, FactorType};
 use federa_core::model::session::Session;
 use federa_core::service::factors::{self, Activation, EnrollFactor, EnrolledFactor};
 use federa_core::service::sessions::{self, SESSION_COOKIE};
-use federa_core::service::users;
+use federa_core::service::{users, webauthn};
 use federa_core::system::constant_time_eq;
 use minijinja::value::Serde;
 use minijinja::{Value, context};
@@ -93,6 +93,15 @@ async fn render_me(
             status: f.status.as_str().to_string(),
         })
         .collect();
+    let passkeys: Vec<FactorRow> = webauthn::list(&s.ctx, &po.org.id, &session.user_id)
+        .await?
+        .iter()
+        .map(|p| FactorRow {
+            id: p.id.to_string(),
+            label: format!("passkey (added {})", rfc3339(p.created)),
+            status: "ACTIVE".into(),
+        })
+        .collect();
     let totp_setup = totp.and_then(|e| match &e.activation {
         Activation::Totp { shared_secret, qr_svg, .. } => Some(context! {
             id => e.factor.id.to_string(), secret => shared_secret.expose().clone(), qr_svg => qr_svg.expose().clone()
@@ -103,7 +112,7 @@ async fn render_me(
         "me.html",
         context! {
             org_name => po.org.name.clone(), csrf => session.csrf.clone(), error, login => user.profile.login,
-            verifications => Value::from(Serde(rows(&session.verifications))), factors => Value::from(Serde(factor_rows)), totp_setup,
+            verifications => Value::from(Serde(rows(&session.verifications))), factors => Value::from(Serde(factor_rows)), passkeys => Value::from(Serde(passkeys)), totp_setup,
         },
     )?;
     let mut res = Html(html).into_response();
@@ -315,4 +324,76 @@ pub async fn session_delete(State(s): State<AppState>, po: PageOrg) -> Result<Re
         set_cookie(SESSION_COOKIE, None, po.secure),
     );
     Ok(res)
+}
+
+/// `POST /me/passkeys/options`: starts registering a passkey (JSON for the page's script).
+pub async fn passkey_options(
+    State(s): State<AppState>,
+    po: PageOrg,
+    form: PageForm,
+) -> Result<Response, PageError> {
+    let Some(session) = signed_in(&s, &po).await? else {
+        return Ok(see_other("/login?return_to=/me", vec![]));
+    };
+    check_csrf(&session, &form)?;
+    let (ceremony, options) =
+        webauthn::start_registration(&s.ctx, &po.org.id, &session.user_id, &po.relying_party())
+            .await?;
+    Ok(
+        Json(serde_json::json!({ "ceremony": ceremony.as_str(), "options": options }))
+            .into_response(),
+    )
+}
+
+/// `POST /me/passkeys`: finishes registering a passkey.
+pub async fn add_passkey(
+    State(s): State<AppState>,
+    po: PageOrg,
+    form: PageForm,
+) -> Result<Response, PageError> {
+    let Some(session) = signed_in(&s, &po).await? else {
+        return Ok(see_other("/login?return_to=/me", vec![]));
+    };
+    check_csrf(&session, &form)?;
+    let credential: serde_json::Value = serde_json::from_str(form.get("credential"))
+        .map_err(|_| PageError::bad_request("The passkey did not come back from the browser."))?;
+    let ceremony = webauthn::CeremonyId::new(form.get("ceremony"));
+    match webauthn::finish_registration(
+        &s.ctx,
+        &po.org.id,
+        &session.user_id,
+        &po.relying_party(),
+        &ceremony,
+        &credential,
+    )
+    .await
+    {
+        Ok(_) => Ok(see_other("/me", vec![])),
+        Err(federa_core::CoreError::Validation(_) | federa_core::CoreError::Conflict(_)) => {
+            render_me(
+                &s,
+                &po,
+                &session,
+                None,
+                Some("The passkey could not be added. Try again.".into()),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /me/passkeys/{id}/delete`.
+pub async fn delete_passkey(
+    State(s): State<AppState>,
+    po: PageOrg,
+    Path(id): Path<String>,
+    form: PageForm,
+) -> Result<Response, PageError> {
+    let Some(session) = signed_in(&s, &po).await? else {
+        return Ok(see_other("/login?return_to=/me", vec![]));
+    };
+    check_csrf(&session, &form)?;
+    webauthn::delete(&s.ctx, &po.org.id, &session.user_id, &id).await?;
+    Ok(see_other("/me", vec![]))
 }

@@ -31,6 +31,9 @@ pub fn routes() -> Router<AppState> {
         .route("/me/factors/totp", post(me::add_totp))
         .route("/me/factors/{id}/activate", post(me::activate_factor))
         .route("/me/factors/{id}/delete", post(me::delete_factor))
+        .route("/me/passkeys/options", post(me::passkey_options))
+        .route("/me/passkeys", post(me::add_passkey))
+        .route("/me/passkeys/{id}/delete", post(me::delete_passkey))
         .route(
             "/api/v1/sessions/me",
             get(me::session_json).delete(me::session_delete),
