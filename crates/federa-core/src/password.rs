@@ -45,12 +45,23 @@ impl PasswordHasher {
     /// A hasher with these parameters; rejects parameters Argon2 does not accept or that are
     /// weaker than OWASP's minimum.
     pub fn new(p: HashParams) -> Result<Self, String> {
-        if p.memory_kib < 19_456 && p.iterations < 2 {
+        // OWASP's Argon2id options trade memory for passes, from m=47104 KiB t=1 to m=7168 KiB
+        // t=5; all spend at least m*t = 35840 KiB-passes with at least 7 MiB of memory.
+        let work = u64::from(p.memory_kib) * u64::from(p.iterations);
+        if p.memory_kib < 7_168 || work < 35_840 {
             return Err(format!(
-                "password_hash parameters m={} KiB t={} are weaker than OWASP's minimum (m=19456, t=2)",
+                "password_hash parameters m={} KiB t={} are weaker than OWASP's minimum (e.g. m=19456 t=2, m=47104 t=1, m=7168 t=5)",
                 p.memory_kib, p.iterations
             ));
         }
+        let params = Params::new(p.memory_kib, p.iterations, p.parallelism, None)
+            .map_err(|e| format!("invalid Argon2 parameters: {e}"))?;
+        Ok(Self { params })
+    }
+
+    /// A hasher without the OWASP floor, for tests and benchmarks that need cheap hashes.
+    /// Production code uses [`PasswordHasher::new`].
+    pub fn new_unchecked(p: HashParams) -> Result<Self, String> {
         let params = Params::new(p.memory_kib, p.iterations, p.parallelism, None)
             .map_err(|e| format!("invalid Argon2 parameters: {e}"))?;
         Ok(Self { params })
@@ -140,14 +151,19 @@ mod tests {
 
     #[test]
     fn weak_parameters_are_refused() {
-        assert!(
-            PasswordHasher::new(HashParams {
-                memory_kib: 1024,
-                iterations: 1,
-                parallelism: 1
-            })
-            .is_err()
-        );
+        let p = |memory_kib, iterations| HashParams {
+            memory_kib,
+            iterations,
+            parallelism: 1,
+        };
+        assert!(PasswordHasher::new(p(1024, 1)).is_err());
+        // Weak in one dimension is weak (both of these used to be accepted).
+        assert!(PasswordHasher::new(p(8, 2)).is_err());
+        assert!(PasswordHasher::new(p(19_456, 1)).is_err());
+        // OWASP's alternatives are accepted.
+        assert!(PasswordHasher::new(p(19_456, 2)).is_ok());
+        assert!(PasswordHasher::new(p(47_104, 1)).is_ok());
+        assert!(PasswordHasher::new(p(7_168, 5)).is_ok());
     }
 
     #[test]
