@@ -370,6 +370,18 @@ impl PolicyRepo for SqlStore {
         rows.iter().map(rule_from_row).collect()
     }
 
+    async fn list_org_rules(&self, org: &OrgId) -> StoreResult<Vec<StoredRule>> {
+        let sql = format!(
+            "SELECT {RULE_COLS} FROM policy_rules WHERE org_id = $1 ORDER BY policy_id, priority, created, id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org.as_str())
+            .fetch_all(self.pool())
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(rule_from_row).collect()
+    }
+
     async fn rule_by_id(
         &self,
         org: &OrgId,

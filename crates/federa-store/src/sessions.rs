@@ -95,6 +95,19 @@ impl SessionRepo for SqlStore {
         Ok(r.rows_affected() == 1)
     }
 
+    async fn rekey_flow(&self, old_hash: &str, f: &StoredFlow) -> StoreResult<bool> {
+        let r = sqlx::query("UPDATE signin_flows SET id_hash = $3, state = $4, expires_at = $5 WHERE org_id = $1 AND id_hash = $2")
+            .bind(f.org_id.as_str())
+            .bind(old_hash)
+            .bind(&f.id_hash)
+            .bind(f.state.to_string())
+            .bind(f.expires_at.0)
+            .execute(self.pool())
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
     async fn delete_flow(&self, org: &OrgId, id_hash: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM signin_flows WHERE org_id = $1 AND id_hash = $2")
             .bind(org.as_str())

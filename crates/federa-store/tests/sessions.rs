@@ -144,3 +144,96 @@ async fn elevation_rotates_the_id(db: &TestDb) {
     }
 }
 contract_test!(elevation_rotates_the_id_test, elevation_rotates_the_id);
+
+/// Rotating a flow's cookie moves the flow to the new id in one statement: the old id finds
+/// nothing afterwards, the new one finds the saved state, and another org's flow with the same
+/// old id cannot be moved.
+async fn rekey_moves_a_flow_to_its_new_id(db: &TestDb) {
+    use federa_core::model::session::StoredFlow;
+    use federa_types::Clock;
+    let (ctx, clock, org, _) = setup(db).await;
+    let other = orgs::create(&ctx, "B", &["b.test".into()], Engine::Identity, "t")
+        .await
+        .unwrap()
+        .org;
+    let now = clock.now();
+    let flow = StoredFlow {
+        id_hash: "old".into(),
+        org_id: org.id.clone(),
+        created: now,
+        expires_at: Timestamp(now.0 + 600_000),
+        state: serde_json::json!({"step": "password"}),
+    };
+    ctx.store.create_flow(&flow).await.unwrap();
+    let moved = StoredFlow {
+        id_hash: "new".into(),
+        state: serde_json::json!({"step": "choose"}),
+        ..flow.clone()
+    };
+    // The same old id in another org is not this flow.
+    let foreign = StoredFlow {
+        org_id: other.id.clone(),
+        ..moved.clone()
+    };
+    assert!(!ctx.store.rekey_flow("old", &foreign).await.unwrap());
+    assert!(ctx.store.rekey_flow("old", &moved).await.unwrap());
+    assert!(
+        ctx.store
+            .flow_by_hash(&org.id, "old", now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let got = ctx
+        .store
+        .flow_by_hash(&org.id, "new", now)
+        .await
+        .unwrap()
+        .expect("moved flow");
+    assert_eq!(got.state, serde_json::json!({"step": "choose"}));
+    // A second rekey from the old id finds nothing.
+    assert!(!ctx.store.rekey_flow("old", &moved).await.unwrap());
+}
+contract_test!(
+    rekey_moves_a_flow_to_its_new_id_test,
+    rekey_moves_a_flow_to_its_new_id
+);
+
+/// `list_org_rules` returns exactly the org's rules, each policy's in the order `list_rules`
+/// gives (sign-in loads the policies with it in two queries).
+async fn org_rules_in_one_query_match_per_policy_lists(db: &TestDb) {
+    let (ctx, _, org, _) = setup(db).await;
+    let other = orgs::create(&ctx, "B", &["b.test".into()], Engine::Identity, "t")
+        .await
+        .unwrap()
+        .org;
+    let all = ctx.store.list_org_rules(&org.id).await.unwrap();
+    let mut expected = Vec::new();
+    for p in ctx.store.list_policies(&org.id, None).await.unwrap() {
+        expected.extend(ctx.store.list_rules(&org.id, &p.id).await.unwrap());
+    }
+    assert!(!expected.is_empty(), "a new org has default rules");
+    let ids = |v: &[federa_core::model::StoredRule]| {
+        let mut by_policy: Vec<(String, Vec<String>)> = Vec::new();
+        for r in v {
+            match by_policy
+                .iter_mut()
+                .find(|(p, _)| *p == r.policy_id.as_str())
+            {
+                Some((_, l)) => l.push(r.id.to_string()),
+                None => by_policy.push((r.policy_id.to_string(), vec![r.id.to_string()])),
+            }
+        }
+        by_policy.sort();
+        by_policy
+    };
+    assert_eq!(ids(&all), ids(&expected));
+    assert!(all.iter().all(|r| r.org_id == org.id));
+    let theirs = ctx.store.list_org_rules(&other.id).await.unwrap();
+    assert!(theirs.iter().all(|r| r.org_id == other.id));
+    assert!(!theirs.iter().any(|r| all.iter().any(|m| m.id == r.id)));
+}
+contract_test!(
+    org_rules_in_one_query_match_per_policy_lists_test,
+    org_rules_in_one_query_match_per_policy_lists
+);

@@ -188,6 +188,9 @@ pub trait PolicyRepo: Send + Sync {
     async fn create_rule(&self, rule: &StoredRule) -> StoreResult<()>;
     /// Rules of a policy ordered by priority, creation.
     async fn list_rules(&self, org: &OrgId, policy: &PolicyId) -> StoreResult<Vec<StoredRule>>;
+    /// Every rule of every policy of the org in one query, each policy's rules in evaluation
+    /// order (what sign-in needs; saves a query per policy).
+    async fn list_org_rules(&self, org: &OrgId) -> StoreResult<Vec<StoredRule>>;
     /// One rule of a policy.
     async fn rule_by_id(
         &self,

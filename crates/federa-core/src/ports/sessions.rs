@@ -19,6 +19,9 @@ pub trait SessionRepo: Send + Sync {
     ) -> StoreResult<Option<StoredFlow>>;
     /// Replaces a flow's state; false when it is gone.
     async fn update_flow(&self, flow: &StoredFlow) -> StoreResult<bool>;
+    /// Gives a flow a new id hash (the cookie rotated) and saves its state, in one statement;
+    /// false when no flow of `org` has `old_hash`.
+    async fn rekey_flow(&self, old_hash: &str, flow: &StoredFlow) -> StoreResult<bool>;
     /// Deletes a flow.
     async fn delete_flow(&self, org: &OrgId, id_hash: &str) -> StoreResult<()>;
     /// Stores a new session.

@@ -222,21 +222,22 @@ fn typed(stored: &StoredPolicy) -> Result<(AnyPolicy, PolicyType), CoreError> {
     Ok((p, t))
 }
 
-/// One policy with its rules, typed.
-async fn load_one(ctx: &Ctx, org: &OrgId, stored: &StoredPolicy) -> Result<AnyPolicy, CoreError> {
-    let (mut p, t) = typed(stored)?;
-    for r in ctx.store.list_rules(org, &stored.id).await? {
-        let rule = AnyRule::from_json(t, &r.body).map_err(|e| corrupt("rule", e))?;
-        attach(&mut p, rule);
-    }
-    Ok(p)
-}
-
-/// Every policy of the org with its rules, typed, in stored order.
+/// Every policy of the org with its rules, typed, in stored order. Two queries whatever the
+/// number of policies (sign-in calls this on every decision).
 pub async fn load(ctx: &Ctx, org: &OrgId) -> Result<OrgPolicies, CoreError> {
+    let mut rules: std::collections::HashMap<PolicyId, Vec<StoredRule>> =
+        std::collections::HashMap::new();
+    for r in ctx.store.list_org_rules(org).await? {
+        rules.entry(r.policy_id.clone()).or_default().push(r);
+    }
     let mut out = OrgPolicies::default();
     for stored in ctx.store.list_policies(org, None).await? {
-        match load_one(ctx, org, &stored).await? {
+        let (mut p, t) = typed(&stored)?;
+        for r in rules.remove(&stored.id).unwrap_or_default() {
+            let rule = AnyRule::from_json(t, &r.body).map_err(|e| corrupt("rule", e))?;
+            attach(&mut p, rule);
+        }
+        match p {
             AnyPolicy::SignOn(p) => out.sign_on.push(p),
             AnyPolicy::Access(p) => out.access.push(p),
             AnyPolicy::IdpDiscovery(p) => out.discovery.push(p),

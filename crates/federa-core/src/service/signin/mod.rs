@@ -170,6 +170,9 @@ pub struct Flow {
     stored: StoredFlow,
     /// Its state.
     pub state: FlowState,
+    /// Set by [`rotate`]: the id hash still in the store until the next [`save`] moves the flow
+    /// to its new id (one statement instead of insert + delete, and none when the flow ends).
+    rekey_from: Option<String>,
 }
 
 /// What a POST leads to.
@@ -235,7 +238,14 @@ pub async fn start(
         state: to_json(&state)?,
     };
     ctx.store.create_flow(&stored).await?;
-    Ok((Secret::new(token), Flow { stored, state }))
+    Ok((
+        Secret::new(token),
+        Flow {
+            stored,
+            state,
+            rekey_from: None,
+        },
+    ))
 }
 
 pub(super) fn to_json(state: &FlowState) -> Result<serde_json::Value, CoreError> {
@@ -256,15 +266,28 @@ pub async fn load(ctx: &Ctx, org: &Org, cookie: Option<&str>) -> Result<Option<F
     };
     let state: FlowState = serde_json::from_value(stored.state.clone())
         .map_err(|e| CoreError::Internal(format!("stored flow state unreadable: {e}")))?;
-    Ok(Some(Flow { stored, state }))
+    Ok(Some(Flow {
+        stored,
+        state,
+        rekey_from: None,
+    }))
 }
 
 pub(super) async fn save(ctx: &Ctx, flow: &mut Flow) -> Result<(), CoreError> {
     flow.stored.state = to_json(&flow.state)?;
-    if !ctx.store.update_flow(&flow.stored).await? {
+    let saved = match flow.rekey_from.take() {
+        Some(old) => ctx.store.rekey_flow(&old, &flow.stored).await?,
+        None => ctx.store.update_flow(&flow.stored).await?,
+    };
+    if !saved {
         return Err(CoreError::NotFound("sign-in flow".into()));
     }
     Ok(())
+}
+
+/// The id hash the flow has in the store now (before a pending rekey is saved).
+pub(super) fn stored_hash(flow: &Flow) -> &str {
+    flow.rekey_from.as_deref().unwrap_or(&flow.stored.id_hash)
 }
 
 /// Takes the one-time message of the flow (shown once) and saves.
@@ -432,15 +455,15 @@ pub(super) async fn log(
     .await
 }
 
-/// Gives the flow a new cookie value (same state).
-pub(super) async fn rotate(ctx: &Ctx, flow: &mut Flow) -> Result<Secret<String>, CoreError> {
+/// Gives the flow a new cookie value; the store learns it at the next [`save`] (the old value
+/// stops working then), or the flow ends and is deleted.
+pub(super) fn rotate(ctx: &Ctx, flow: &mut Flow) -> Secret<String> {
     let token = random_token(ctx);
-    let old = flow.stored.id_hash.clone();
+    if flow.rekey_from.is_none() {
+        flow.rekey_from = Some(flow.stored.id_hash.clone());
+    }
     flow.stored.id_hash = hash_token(&token);
-    flow.stored.state = to_json(&flow.state)?;
-    ctx.store.create_flow(&flow.stored).await?;
-    ctx.store.delete_flow(&flow.stored.org_id, &old).await?;
-    Ok(Secret::new(token))
+    Secret::new(token)
 }
 
 /// Identifier step: remembers the username (whether or not such a user exists) and moves to
@@ -533,8 +556,8 @@ pub async fn password(
             .await?;
             flow.state.user_id = Some(u.id.clone());
             flow.state.verifications.push(v);
-            let flow_cookie = rotate(ctx, flow).await?;
-            match advance(ctx, org, flow, client).await? {
+            let flow_cookie = rotate(ctx, flow);
+            match advance_with(ctx, org, flow, client, u).await? {
                 Advance::Continue => Ok(Advance::ContinueWith { flow_cookie }),
                 other => Ok(other),
             }
@@ -690,6 +713,17 @@ pub(super) async fn advance(
         .clone()
         .ok_or_else(|| CoreError::Internal("advance without a user".into()))?;
     let user = users::get(ctx, &org.id, uid.as_str()).await?;
+    advance_with(ctx, org, flow, client, user).await
+}
+
+/// [`advance`] for a user the caller has just loaded.
+pub(super) async fn advance_with(
+    ctx: &Ctx,
+    org: &Org,
+    flow: &mut Flow,
+    client: &Client,
+    user: User,
+) -> Result<Advance, CoreError> {
     let (decision, settings) = decide(ctx, org, &user, flow).await?;
     match decision {
         Decision::Allow => finish(ctx, org, flow, &user, settings.as_ref(), client).await,
@@ -816,7 +850,7 @@ pub(super) async fn finish(
     let mut u = user.clone();
     u.last_login = Some(ctx.clock.now());
     ctx.store.update_user(&u).await?;
-    ctx.store.delete_flow(&org.id, &flow.stored.id_hash).await?;
+    ctx.store.delete_flow(&org.id, stored_hash(flow)).await?;
     Ok(Advance::Done {
         cookie,
         redirect: flow.state.return_to.clone(),
