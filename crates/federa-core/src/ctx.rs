@@ -22,6 +22,10 @@ pub struct Ctx {
     pub secrets: SecretBox,
     /// Sends codes to users (outbox, SMTP, SMS webhook).
     pub notifier: Arc<dyn Notifier>,
+    /// Caches of immutable values (parsed signing keys).
+    pub caches: crate::cache::Caches,
+    /// Outbound HTTP (SP metadata, JWKS), behind the allow-list.
+    pub fetch: Arc<dyn crate::fetch::Fetch>,
 }
 
 impl std::fmt::Debug for Ctx {

@@ -3,8 +3,10 @@
 //! store, clock, randomness and password hasher into every use case. No HTTP and no SQL here:
 //! status codes belong to `federa-web`, queries to `federa-store`.
 
+pub mod cache;
 pub mod ctx;
 pub mod error;
+pub mod fetch;
 pub mod model;
 pub mod notify;
 pub mod page;

@@ -81,6 +81,8 @@ pub fn context(cfg: &Config, store: SqlStore) -> anyhow::Result<Ctx> {
         rng,
         hasher: PasswordHasher::new(cfg.hash_params()).map_err(|e| anyhow::anyhow!(e))?,
         notifier: Arc::new(notifier),
+        caches: Default::default(),
+        fetch: Arc::new(federa_core::fetch::HttpFetcher::new(cfg.fetch_policy())),
     })
 }
 

@@ -95,6 +95,28 @@ impl Default for NotifyConfig {
     }
 }
 
+/// `[outbound]`: which addresses Federa's own HTTP requests (SP metadata, JWKS) may reach.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundConfig {
+    /// Allow loopback addresses (all orgs on one machine: the demo, tests).
+    pub allow_loopback: bool,
+    /// Allow private, link-local and unique-local ranges.
+    pub allow_private: bool,
+    /// Timeout of one request, in seconds.
+    pub timeout_seconds: u64,
+}
+
+impl Default for OutboundConfig {
+    fn default() -> Self {
+        Self {
+            allow_loopback: false,
+            allow_private: false,
+            timeout_seconds: 5,
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -120,6 +142,9 @@ pub struct Config {
     /// Delivery of one-time codes.
     #[serde(default)]
     pub notify: NotifyConfig,
+    /// Outbound HTTP allow-list.
+    #[serde(default)]
+    pub outbound: OutboundConfig,
 }
 
 impl Default for Config {
@@ -147,6 +172,7 @@ impl Default for Config {
                 parallelism: h.parallelism,
             },
             notify: NotifyConfig::default(),
+            outbound: OutboundConfig::default(),
         }
     }
 }
@@ -237,6 +263,9 @@ impl Config {
         if let Some(k) = &self.master_key {
             decode_master_key(k.expose()).context("master_key")?;
         }
+        if !(1..=60).contains(&self.outbound.timeout_seconds) {
+            bail!("outbound.timeout_seconds must be between 1 and 60");
+        }
         if !(1..=120).contains(&self.notify.timeout_seconds) {
             bail!("notify.timeout_seconds must be between 1 and 120");
         }
@@ -275,7 +304,16 @@ impl Config {
         }
     }
 
-    /// The notifier's settings.
+    /// The outbound HTTP allow-list.
+    pub fn fetch_policy(&self) -> federa_core::fetch::FetchPolicy {
+        federa_core::fetch::FetchPolicy {
+            allow_loopback: self.outbound.allow_loopback,
+            allow_private: self.outbound.allow_private,
+            timeout: std::time::Duration::from_secs(self.outbound.timeout_seconds),
+        }
+    }
+
+    /// The notifier settings.
     pub fn notify(&self) -> federa_core::notify::NotifyConfig {
         federa_core::notify::NotifyConfig {
             smtp_url: self.notify.smtp_url.clone(),

@@ -3,6 +3,7 @@
 //! path serves both through sqlx's `Any` driver with portable SQL; each backend has its own
 //! migration directory. Every query on tenant data filters by org id.
 
+mod apps;
 mod engine;
 mod error;
 mod factors;

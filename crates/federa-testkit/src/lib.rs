@@ -158,6 +158,13 @@ pub fn ctx_with_clock(store: SqlStore, clock: Arc<dyn federa_types::Clock>) -> C
         hasher: PasswordHasher::new(HashParams::default()).expect("hasher"),
         secrets,
         notifier: Arc::new(notifier),
+        caches: Default::default(),
+        fetch: Arc::new(federa_core::fetch::HttpFetcher::new(
+            federa_core::fetch::FetchPolicy {
+                allow_loopback: true,
+                ..Default::default()
+            },
+        )),
     }
 }
 

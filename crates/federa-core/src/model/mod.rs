@@ -1,5 +1,6 @@
 //! Domain records of the foundation: orgs and their hosts, admin API tokens, users and groups.
 
+pub mod app;
 pub mod engine;
 pub mod factor;
 pub mod group;

@@ -3,11 +3,16 @@
 //! change another org's rows. Each write method is one transaction: it either fully happens or
 //! leaves nothing behind.
 
+mod apps;
 mod factors;
 mod logs;
 mod sessions;
 mod webauthn;
 
+pub use apps::{
+    AppRepo, CodeTake, KeyUse, OAuthRepo, RefreshTake, StoredApp, StoredCode, StoredKey,
+    StoredToken,
+};
 pub use factors::FactorRepo;
 pub use logs::LogRepo;
 pub use sessions::SessionRepo;
@@ -227,6 +232,8 @@ pub trait Store:
     + LogRepo
     + SessionRepo
     + WebauthnRepo
+    + AppRepo
+    + OAuthRepo
 {
     /// Checks that the database answers.
     async fn ping(&self) -> StoreResult<()>;

@@ -1,10 +1,12 @@
 //! Use cases, one module per resource. Handlers call exactly one function here.
 
+pub mod apps;
 pub mod authenticators;
 pub mod defaults;
 pub mod factors;
 pub mod features;
 pub mod groups;
+pub mod keys;
 pub mod orgs;
 pub mod policies;
 pub mod ratelimit;

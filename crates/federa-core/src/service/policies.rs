@@ -247,14 +247,33 @@ pub async fn load(ctx: &Ctx, org: &OrgId) -> Result<OrgPolicies, CoreError> {
     Ok(out)
 }
 
-/// Resolves references for federa-policy's checks. Users and groups are looked up in the store
-/// (in a first pass the ids are only recorded); zones, apps and IdPs do not exist in Federa yet,
+/// The authentication policy of an app: the one bound to it, else the org's default (system)
+/// authentication policy, as Okta assigns it to new apps.
+pub async fn access_policy_of_app(
+    ctx: &Ctx,
+    org: &OrgId,
+    app: &AppId,
+    all: &OrgPolicies,
+) -> Result<Option<AccessPolicy>, CoreError> {
+    let bound = ctx.store.app_policy(org, app).await?;
+    let found = match &bound {
+        Some(id) => all.access.iter().find(|p| p.header.id.as_ref() == Some(id)),
+        None => None,
+    }
+    .or_else(|| all.access.iter().find(|p| p.header.system));
+    Ok(found.cloned())
+}
+
+/// Resolves references for federa-policy's checks. Users, groups and apps are looked up in the
+/// store (in a first pass the ids are only recorded); zones and IdPs do not exist in Federa yet,
 /// so any reference to one is unknown.
 struct Refs {
     users: Option<HashSet<String>>,
     groups: Option<HashSet<String>>,
+    apps: Option<HashSet<String>>,
     asked_users: RefCell<Vec<UserId>>,
     asked_groups: RefCell<Vec<GroupId>>,
+    asked_apps: RefCell<Vec<AppId>>,
     authenticators: Vec<Authenticator>,
 }
 
@@ -273,8 +292,9 @@ impl RefResolver for Refs {
     fn idp_exists(&self, _id: &IdpId) -> bool {
         false
     }
-    fn app_exists(&self, _id: &AppId) -> bool {
-        false
+    fn app_exists(&self, id: &AppId) -> bool {
+        self.asked_apps.borrow_mut().push(id.clone());
+        self.apps.as_ref().is_none_or(|s| s.contains(id.as_str()))
     }
     fn authenticator_exists(&self, key: &AuthenticatorKey, id: Option<&AuthenticatorId>) -> bool {
         self.authenticators
@@ -306,8 +326,10 @@ async fn check_refs(ctx: &Ctx, org: &OrgId, doc: Doc<'_>) -> Result<(), CoreErro
     let mut refs = Refs {
         users: None,
         groups: None,
+        apps: None,
         asked_users: RefCell::new(Vec::new()),
         asked_groups: RefCell::new(Vec::new()),
+        asked_apps: RefCell::new(Vec::new()),
         authenticators,
     };
     run_check(&doc, &refs).map_err(policy_error)?;
@@ -323,8 +345,15 @@ async fn check_refs(ctx: &Ctx, org: &OrgId, doc: Doc<'_>) -> Result<(), CoreErro
             groups.insert(id.to_string());
         }
     }
+    let mut apps = HashSet::new();
+    for id in refs.asked_apps.take() {
+        if ctx.store.app_by_id(org, &id).await?.is_some() {
+            apps.insert(id.to_string());
+        }
+    }
     refs.users = Some(users);
     refs.groups = Some(groups);
+    refs.apps = Some(apps);
     run_check(&doc, &refs).map_err(policy_error)
 }
 
@@ -710,7 +739,15 @@ pub async fn bind_app(ctx: &Ctx, org: &OrgId, app: &str, policy: &str) -> Result
             "only ACCESS_POLICY policies can be assigned to apps",
         ));
     }
-    let app = AppId::parse(app).ok_or_else(|| CoreError::NotFound("app".into()))?;
-    ctx.store.bind_app_policy(org, &app, &p.id).await?;
+    let app_id = AppId::parse(app).ok_or_else(|| {
+        CoreError::NotFound(format!(
+            "app '{}'",
+            app.chars().take(64).collect::<String>()
+        ))
+    })?;
+    if ctx.store.app_by_id(org, &app_id).await?.is_none() {
+        return Err(CoreError::NotFound(format!("app '{app_id}'")));
+    }
+    ctx.store.bind_app_policy(org, &app_id, &p.id).await?;
     Ok(())
 }

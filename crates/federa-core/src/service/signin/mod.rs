@@ -20,7 +20,7 @@ use federa_claims::{
 };
 use federa_policy::eval::{AuthenticatorMethods, Decision, EvaluationInput, evaluate};
 use federa_policy::sign_on::SessionSettings;
-use federa_types::{Secret, Timestamp, UserId};
+use federa_types::{AppId, Secret, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 
 mod passkey;
@@ -162,6 +162,16 @@ pub struct FlowState {
     /// The pending WebAuthn ceremony of a Passkey step.
     #[serde(default)]
     pub ceremony: Option<String>,
+    /// The app being signed in to: its authentication policy is evaluated too.
+    #[serde(default)]
+    pub app_id: Option<AppId>,
+    /// Started by an app request while a session may exist (step-up or forced
+    /// re-authentication): the flow is shown even though the browser has a session.
+    #[serde(default)]
+    pub over_session: bool,
+    /// Step-up of this session (id hash): it is replaced by the new session at the end.
+    #[serde(default)]
+    pub replaces_session: Option<String>,
 }
 
 /// A loaded flow.
@@ -229,6 +239,9 @@ pub async fn start(
         step: Step::Identify,
         error: None,
         ceremony: None,
+        app_id: None,
+        over_session: false,
+        replaces_session: None,
     };
     let stored = StoredFlow {
         id_hash: hash_token(&token),
@@ -250,6 +263,53 @@ pub async fn start(
 
 pub(super) fn to_json(state: &FlowState) -> Result<serde_json::Value, CoreError> {
     serde_json::to_value(state).map_err(|e| CoreError::Internal(format!("flow state: {e}")))
+}
+
+/// How an app request starts a sign-in.
+#[derive(Debug, Clone)]
+pub enum AppSignIn<'a> {
+    /// Sign in from the start (no session, or the app forced re-authentication).
+    Fresh {
+        /// Username to prefill (`login_hint`).
+        login_hint: Option<&'a str>,
+    },
+    /// The session's user must meet more of the app's policy: start from the session's
+    /// verifications and challenge what is missing.
+    StepUp(&'a crate::model::session::Session),
+}
+
+/// Starts a flow for an app (OIDC authorize or SAML SSO), returning to `return_to` (the
+/// protocol endpoint) when done. A step-up flow is advanced at once, so its first page is
+/// already the challenge.
+pub async fn start_for_app(
+    ctx: &Ctx,
+    org: &Org,
+    app: &AppId,
+    return_to: &str,
+    how: AppSignIn<'_>,
+    client: &Client,
+) -> Result<(Secret<String>, Flow, Advance), CoreError> {
+    let (cookie, mut flow) = start(ctx, org, Some(return_to)).await?;
+    flow.state.app_id = Some(app.clone());
+    flow.state.over_session = true;
+    match how {
+        AppSignIn::Fresh { login_hint } => {
+            flow.state.login = login_hint
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && l.chars().count() <= MAX_INPUT)
+                .filter(|l| !l.chars().any(char::is_control))
+                .map(str::to_string);
+            save(ctx, &mut flow).await?;
+            Ok((cookie, flow, Advance::Continue))
+        }
+        AppSignIn::StepUp(session) => {
+            flow.state.user_id = Some(session.user_id.clone());
+            flow.state.verifications = session.verifications.clone();
+            flow.state.replaces_session = Some(session.id_hash.clone());
+            let advance = advance(ctx, org, &mut flow, client).await?;
+            Ok((cookie, flow, advance))
+        }
+    }
 }
 
 /// The unexpired flow of this cookie value.
@@ -651,7 +711,32 @@ pub(super) async fn decide(
     user: &User,
     flow: &Flow,
 ) -> Result<(Decision, Option<SessionSettings>), CoreError> {
+    evaluate_for(
+        ctx,
+        org,
+        user,
+        &flow.state.verifications,
+        Some(flow.state.started_at),
+        flow.state.app_id.as_ref(),
+    )
+    .await
+}
+
+/// Evaluates the global session policy and, for an app, its authentication policy, for a user
+/// with these verifications (a flow's, or an existing session's when an app is opened).
+pub async fn evaluate_for(
+    ctx: &Ctx,
+    org: &Org,
+    user: &User,
+    verifications: &[FactorVerification],
+    flow_started_at: Option<Timestamp>,
+    app: Option<&AppId>,
+) -> Result<(Decision, Option<SessionSettings>), CoreError> {
     let all = policies::load(ctx, &org.id).await?;
+    let access = match app {
+        Some(app) => policies::access_policy_of_app(ctx, &org.id, app, &all).await?,
+        None => None,
+    };
     let group_ids: Vec<_> = groups::of_user(ctx, &org.id, user.id.as_str())
         .await?
         .into_iter()
@@ -661,13 +746,13 @@ pub(super) async fn decide(
     let active = authenticators::active_methods(ctx, &org.id).await?;
     let input = EvaluationInput {
         sign_on_policies: &all.sign_on,
-        access_policy: None,
+        access_policy: access.as_ref(),
         user: &user.id,
         groups: &group_ids,
         zones: &[],
-        verifications: &flow.state.verifications,
+        verifications,
         now: ctx.clock.now(),
-        flow_started_at: Some(flow.state.started_at),
+        flow_started_at,
         session_idp: None,
         enrolled: &enrolled,
         active_authenticators: &active,
@@ -850,6 +935,9 @@ pub(super) async fn finish(
     let mut u = user.clone();
     u.last_login = Some(ctx.clock.now());
     ctx.store.update_user(&u).await?;
+    if let Some(old) = &flow.state.replaces_session {
+        ctx.store.delete_session(&org.id, old).await?;
+    }
     ctx.store.delete_flow(&org.id, stored_hash(flow)).await?;
     Ok(Advance::Done {
         cookie,
