@@ -206,6 +206,93 @@ pub enum JoseError {
         kid: String,
     },
 
+    // ---- JWS (RFC 7515, module jws) -----------------------------------------------------
+    /// The compact JWS is larger than the limit.
+    #[error("JWS is {len} bytes, more than the {max}-byte limit")]
+    JwsTooLarge {
+        /// Size of the input in bytes.
+        len: usize,
+        /// The limit in bytes.
+        max: usize,
+    },
+    /// Not exactly three dot-separated segments (RFC 7515 §7.1).
+    #[error("a compact JWS has exactly 3 dot-separated segments, this one has {found}")]
+    JwsSegmentCount {
+        /// Number of segments found.
+        found: usize,
+    },
+    /// A JWS segment is not strict base64url, or is empty where it must not be.
+    #[error("the JWS {segment} is empty or not strict base64url (URL-safe alphabet, no padding)")]
+    JwsBase64 {
+        /// "protected header", "payload" or "signature".
+        segment: &'static str,
+    },
+    /// The JWS protected header is not a UTF-8 JSON object, or a parameter has the wrong type.
+    #[error("the JWS protected header is invalid: {reason}")]
+    JwsHeader {
+        /// What is wrong.
+        reason: String,
+    },
+    /// `alg: none` (an unsecured JWS, RFC 7518 §3.6) is never accepted.
+    #[error("unsecured JWS (alg \"none\") is not accepted")]
+    JwsAlgNone,
+    /// An HMAC `alg` (HS256/384/512); there is no symmetric verification path at all.
+    #[error("JWS algorithm {alg} (HMAC) is not accepted; only asymmetric signatures are")]
+    JwsSymmetricAlg {
+        /// The `alg` found (escaped, truncated).
+        alg: String,
+    },
+    /// The `alg` is not in the caller's allow-list (RFC 8725 §3.1).
+    #[error("JWS algorithm {alg} is not accepted here; allowed: {allowed}")]
+    JwsAlgNotAllowed {
+        /// The `alg` found (escaped, truncated).
+        alg: String,
+        /// The allow-list, comma-separated.
+        allowed: String,
+    },
+    /// A `crit` header parameter is present (RFC 7515 §4.1.11); no extension is understood.
+    #[error("JWS critical header parameters (\"crit\") are not supported")]
+    JwsCriticalHeader,
+    /// No verification key has the token's `kid`, or the token has no `kid` and the choice is
+    /// ambiguous.
+    #[error("no JWS verification key matches: {reason}")]
+    JwsNoKey {
+        /// Why no key was selected (the `kid` is escaped and truncated).
+        reason: String,
+    },
+    /// The key named by `kid` is of a type or declared algorithm that does not fit the header's
+    /// `alg` (no algorithm substitution, RFC 8725 §2.1).
+    #[error("JWS key {kid} cannot verify {alg}: it is a {key} key")]
+    JwsKeyAlgMismatch {
+        /// The key's `kid` (escaped, truncated).
+        kid: String,
+        /// The header `alg`.
+        alg: &'static str,
+        /// Description of the key ("RSA/RS256", "EC P-256/ES256").
+        key: &'static str,
+    },
+    /// An ES256 signature that is not exactly 64 bytes of raw `R || S` (RFC 7518 §3.4); the
+    /// DER form of other ecosystems is refused.
+    #[error(
+        "the ES256 signature is {len} bytes; JWS requires exactly 64 bytes of raw R||S, not DER"
+    )]
+    JwsEcdsaSignatureFormat {
+        /// Decoded signature length in bytes.
+        len: usize,
+    },
+    /// The signature does not verify. Deliberately says nothing more.
+    #[error("JWS signature verification failed")]
+    JwsSignature,
+    /// The verified payload is not the expected JSON object (duplicate members refused).
+    #[error("the JWS payload is not a JSON object: {reason}")]
+    JwsPayloadNotJson {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The bytes are not an acceptable PKCS#8 signing key for the requested algorithm.
+    #[error("not an acceptable PKCS#8 signing key: {0}")]
+    InvalidSigningKey(&'static str),
+
     // ---- infrastructure -----------------------------------------------------------------
     /// A cryptographic primitive failed where it cannot fail on valid input (internal error).
     #[error("internal cryptographic failure: {0}")]

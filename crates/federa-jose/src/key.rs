@@ -93,6 +93,11 @@ impl RsaKeySize {
 pub struct Pkcs8Der(Vec<u8>);
 
 impl Pkcs8Der {
+    /// Wraps DER bytes produced by aws-lc (used by the JWS signing keys).
+    pub(crate) fn from_vec(der: Vec<u8>) -> Self {
+        Pkcs8Der(der)
+    }
+
     /// The DER bytes (secret).
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
