@@ -261,6 +261,28 @@ impl Issuer {
         Ok(Issuer(text.trim_end_matches('/').to_owned()))
     }
 
+    /// This server's own issuer, taken from the origin a request arrived on. Plain `http` is
+    /// accepted for any host: the scheme reflects how the deployment reaches Federa (TLS ends at
+    /// a proxy that sets `X-Forwarded-Proto`), and tests use other hosts than `localhost`.
+    /// Issuers of other parties go through [`Issuer::new`].
+    ///
+    /// # Errors
+    /// [`OidcError::InvalidParameter`] (named `issuer`).
+    pub fn own(text: &str) -> Result<Self, OidcError> {
+        let bad = |reason: &str| OidcError::InvalidParameter {
+            name: "issuer",
+            reason: reason.to_owned(),
+        };
+        let url = Url::parse(text).map_err(|_| bad("not an absolute URL"))?;
+        if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
+            return Err(bad("must be an http(s) URL with a host"));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(bad("must not have a query or fragment"));
+        }
+        Ok(Issuer(text.trim_end_matches('/').to_owned()))
+    }
+
     /// The issuer string, exactly as it appears in `iss`.
     #[must_use]
     pub fn as_str(&self) -> &str {
@@ -347,6 +369,9 @@ mod tests {
         );
         assert!(Issuer::new("http://hub.localhost:8080").is_ok());
         assert!(Issuer::new("http://hub.example.com").is_err());
+        assert!(Issuer::own("http://hub.example.com:8080").is_ok());
+        assert!(Issuer::own("ftp://hub.example.com").is_err());
+        assert!(Issuer::own("https://hub.example.com/?q=1").is_err());
         assert!(Issuer::new("https://hub.example.com?x=1").is_err());
     }
 }

@@ -10,6 +10,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
+pub mod protocol;
 pub mod wire;
 
 use axum::Router;
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::routes())
         .merge(api::routes())
         .merge(pages::routes())
+        .merge(protocol::routes())
         .route_layer(axum::middleware::from_fn(middleware::label_route))
         .fallback(ops::not_found)
         .layer(DefaultBodyLimit::max(limit))

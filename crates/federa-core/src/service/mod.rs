@@ -7,6 +7,7 @@ pub mod factors;
 pub mod features;
 pub mod groups;
 pub mod keys;
+pub mod oauth;
 pub mod orgs;
 pub mod policies;
 pub mod ratelimit;

@@ -4,6 +4,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod browser;
+
 use federa_core::model::Engine;
 use federa_core::service::orgs;
 use federa_server::app::{self, Running};
@@ -27,10 +29,17 @@ pub fn test_config(db: &TestDb) -> Config {
         database_url: Some(db.url.clone()),
     };
     // A fresh master key per test (PostgreSQL requires one to be configured).
-    let env = vec![(
-        "FEDERA_MASTER_KEY".to_string(),
-        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_string(),
-    )];
+    // Loopback outbound requests: SP orgs' metadata and keys are served by the same machine.
+    let env = vec![
+        (
+            "FEDERA_MASTER_KEY".to_string(),
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_string(),
+        ),
+        (
+            "FEDERA_OUTBOUND__ALLOW_LOOPBACK".to_string(),
+            "true".to_string(),
+        ),
+    ];
     Config::load(None, &env, &overrides).expect("config")
 }
 

@@ -38,18 +38,21 @@ pub async fn page(
     Query(q): Query<LoginQuery>,
 ) -> Result<Response, PageError> {
     let target = q.return_to.as_deref().or(q.from_uri.as_deref());
+    let existing = if q.restart.is_some() || target.is_some() {
+        None
+    } else {
+        signin::load(&s.ctx, &po.org, po.cookie(FLOW_COOKIE)).await?
+    };
+    // With a session, go on to where the person was going, unless an app started this flow to
+    // step the session up or to force a new sign-in.
     if q.restart.is_none()
+        && !existing.as_ref().is_some_and(|f| f.state.over_session)
         && sessions::current(&s.ctx, &po.org.id, po.cookie(SESSION_COOKIE))
             .await?
             .is_some()
     {
         return Ok(see_other(&signin::safe_return_to(target), vec![]));
     }
-    let existing = if q.restart.is_some() || target.is_some() {
-        None
-    } else {
-        signin::load(&s.ctx, &po.org, po.cookie(FLOW_COOKIE)).await?
-    };
     let (cookie, mut flow) = match existing {
         Some(f) => (None, f),
         None => {

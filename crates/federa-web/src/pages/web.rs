@@ -108,6 +108,14 @@ impl PageOrg {
         )
     }
 
+    /// The org's URL as this request reached it (`http(s)://host[:port]`, no trailing slash):
+    /// the OIDC issuer and the base of SAML entity ids. The Host was already matched to one of
+    /// the org's host names.
+    pub fn issuer(&self) -> String {
+        let scheme = if self.secure { "https" } else { "http" };
+        format!("{scheme}://{}", self.host)
+    }
+
     /// A cookie value.
     pub fn cookie(&self, name: &str) -> Option<&str> {
         self.cookies.get(name).map(String::as_str)

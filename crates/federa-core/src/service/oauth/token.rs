@@ -1,0 +1,796 @@
+//! The token endpoint and its companions (CONTRACT §3, RFC 6749 §3.2, §4.1.3, §6, §4.4, RFC
+//! 7009, RFC 7662, OIDC Core §3.1.3, §5.3): client authentication, code redemption (single use;
+//! a replayed code revokes every token issued from it), refresh-token rotation (a replayed
+//! refresh token revokes its family), client credentials, userinfo, revocation, introspection.
+//! ID tokens carry `amr` from the session's verifications and, for the org2org app, the
+//! `okta_auth` JWE encrypted to the SP org's published key.
+
+use super::CodeGrant;
+use crate::ctx::Ctx;
+use crate::error::CoreError;
+use crate::model::app::{GrantType, TokenAuthMethod};
+use crate::model::{Org, User, UserStatus};
+use crate::ports::{CodeTake, RefreshTake, StoredToken};
+use crate::service::apps::{self, App};
+use crate::service::sessions::{hash_token, random_token};
+use crate::service::{keys, users};
+use federa_claims::{AmrValue, Engine, FactorVerification};
+use federa_oidc::client_auth::{
+    AssertionExpectations, ClientAuthentication, authenticate_request, verify_client_assertion,
+};
+use federa_oidc::id_token::{
+    AccessTokenClaims, IdTokenClaims, at_hash, new_token_id, sign_access_token, sign_id_token,
+};
+use federa_oidc::token::{TokenErrorResponse, TokenRequest, TokenResponse};
+use federa_oidc::{OidcError, Scopes};
+use federa_types::{Timestamp, UserId};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// Access and ID token lifetime.
+pub const ACCESS_TOKEN_SECONDS: i64 = 3600;
+/// Refresh token lifetime.
+pub const REFRESH_TOKEN_MS: i64 = 30 * 24 * 3_600_000;
+const MAX_JWKS_BYTES: usize = 64 * 1024;
+
+/// What the token endpoint answers.
+#[derive(Debug)]
+pub enum TokenOutcome {
+    /// 200 with tokens.
+    Tokens(Box<TokenResponse>),
+    /// The RFC 6749 §5.2 error.
+    Error(TokenErrorResponse),
+}
+
+/// What a refresh token stands for (stored with it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct RefreshGrant {
+    scopes: Vec<String>,
+    auth_time: Timestamp,
+    verifications: Vec<FactorVerification>,
+    idp: Option<String>,
+    acr_values: Vec<String>,
+}
+
+fn oidc_err(e: OidcError, attempted: Option<&ClientAuthentication>) -> TokenOutcome {
+    TokenOutcome::Error(TokenErrorResponse::from_error(
+        &e,
+        attempted.map(ClientAuthentication::method),
+    ))
+}
+
+fn internal(e: impl std::fmt::Display) -> CoreError {
+    CoreError::Internal(e.to_string())
+}
+
+/// Authenticates the client of a token, revocation or introspection request. `Ok(Err(..))` is
+/// a protocol error to answer; `Err` an internal failure.
+pub async fn authenticate_client(
+    ctx: &Ctx,
+    org: &Org,
+    issuer: &str,
+    authorization: Option<&str>,
+    form: &[(String, String)],
+) -> Result<Result<(App, ClientAuthentication), OidcError>, CoreError> {
+    let auth = match authenticate_request(authorization, form) {
+        Ok(a) => a,
+        Err(e) => return Ok(Err(e)),
+    };
+    let unknown = || OidcError::InvalidClient("client authentication failed".into());
+    let Some(app) = apps::by_client_id(ctx, &org.id, auth.client_id().as_str())
+        .await?
+        .filter(|a| a.is_active())
+    else {
+        return Ok(Err(unknown()));
+    };
+    let Some(oidc) = app.oidc() else {
+        return Ok(Err(unknown()));
+    };
+    let ok = match (&auth, oidc.auth_method) {
+        (ClientAuthentication::SecretBasic { secret, .. }, TokenAuthMethod::ClientSecretBasic)
+        | (ClientAuthentication::SecretPost { secret, .. }, TokenAuthMethod::ClientSecretPost) => {
+            apps::secret_matches(&app, secret.expose())
+        }
+        (ClientAuthentication::None { .. }, TokenAuthMethod::None) => true,
+        (
+            ClientAuthentication::PrivateKeyJwt {
+                assertion,
+                client_id,
+            },
+            TokenAuthMethod::PrivateKeyJwt,
+        ) => {
+            let jwks = match (&oidc.jwks, &oidc.jwks_uri) {
+                (Some(j), _) => j.to_string(),
+                (None, Some(uri)) => match ctx.fetch.get(uri, MAX_JWKS_BYTES).await {
+                    Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "fetching a client's JWKS failed");
+                        return Ok(Err(OidcError::InvalidClient(
+                            "the client's keys could not be fetched".into(),
+                        )));
+                    }
+                },
+                (None, None) => return Ok(Err(unknown())),
+            };
+            let Ok(keys) = federa_jose::VerifyingKeySet::from_jwks_json(&jwks) else {
+                return Ok(Err(OidcError::InvalidClient(
+                    "the client's keys are unusable".into(),
+                )));
+            };
+            let token_endpoint = format!("{issuer}/oauth2/v1/token");
+            let audiences = [token_endpoint.as_str(), issuer];
+            let now = ctx.clock.now();
+            match verify_client_assertion(
+                assertion,
+                &keys,
+                &AssertionExpectations {
+                    client_id,
+                    audiences: &audiences,
+                    now,
+                    max_clock_skew: Duration::from_secs(60),
+                    max_lifetime: Duration::from_secs(600),
+                },
+            ) {
+                Ok(v) => {
+                    let fresh = ctx
+                        .store
+                        .remember_once(
+                            &org.id,
+                            "client-assertion",
+                            &format!("{}:{}", client_id.as_str(), v.jti),
+                            Timestamp(v.exp.saturating_add(60).saturating_mul(1000)),
+                            now,
+                        )
+                        .await?;
+                    if !fresh {
+                        return Ok(Err(OidcError::InvalidClient(
+                            "client_assertion was used before".into(),
+                        )));
+                    }
+                    true
+                }
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+        _ => {
+            return Ok(Err(OidcError::InvalidClient(format!(
+                "this client authenticates with {}",
+                oidc.auth_method.as_str()
+            ))));
+        }
+    };
+    if !ok {
+        return Ok(Err(unknown()));
+    }
+    Ok(Ok((app, auth)))
+}
+
+fn allows(app: &App, g: GrantType) -> bool {
+    app.oidc().is_some_and(|o| o.grant_types.contains(&g))
+}
+
+/// `POST /oauth2/v1/token`.
+pub async fn token(
+    ctx: &Ctx,
+    org: &Org,
+    issuer: &str,
+    authorization: Option<&str>,
+    form: Vec<(String, String)>,
+) -> Result<TokenOutcome, CoreError> {
+    let (app, auth) = match authenticate_client(ctx, org, issuer, authorization, &form).await? {
+        Ok(x) => x,
+        Err(e) => {
+            let attempted = authenticate_request(authorization, &form).ok();
+            return Ok(oidc_err(e, attempted.as_ref()));
+        }
+    };
+    let request = match TokenRequest::from_form(&form) {
+        Ok(r) => r,
+        Err(e) => return Ok(oidc_err(e, Some(&auth))),
+    };
+    let now = ctx.clock.now();
+    match request {
+        TokenRequest::AuthorizationCode {
+            code,
+            redirect_uri,
+            code_verifier,
+        } => {
+            if !allows(&app, GrantType::AuthorizationCode) {
+                return Ok(oidc_err(
+                    OidcError::UnauthorizedClient("authorization_code"),
+                    Some(&auth),
+                ));
+            }
+            let stored = match ctx
+                .store
+                .take_code(&org.id, &hash_token(code.expose()), now)
+                .await?
+            {
+                CodeTake::Fresh(c) => c,
+                CodeTake::Replayed(c) => {
+                    let n = ctx.store.revoke_family(&org.id, &c.family).await?;
+                    tracing::warn!(
+                        revoked = n,
+                        "authorization code replayed; its tokens are revoked"
+                    );
+                    return Ok(oidc_err(
+                        OidcError::InvalidGrant("the code was already used".into()),
+                        Some(&auth),
+                    ));
+                }
+                CodeTake::Unknown => {
+                    return Ok(oidc_err(
+                        OidcError::InvalidGrant("the code is invalid or expired".into()),
+                        Some(&auth),
+                    ));
+                }
+            };
+            let grant: CodeGrant = serde_json::from_value(stored.data.clone()).map_err(internal)?;
+            if stored.app_id != app.id {
+                return Ok(oidc_err(
+                    OidcError::InvalidGrant("the code was issued to another client".into()),
+                    Some(&auth),
+                ));
+            }
+            if redirect_uri.as_deref() != Some(grant.redirect_uri.as_str()) {
+                return Ok(oidc_err(
+                    OidcError::InvalidGrant(
+                        "redirect_uri does not match the authorization request".into(),
+                    ),
+                    Some(&auth),
+                ));
+            }
+            match (&grant.code_challenge, &code_verifier) {
+                (Some(ch), Some(v)) => {
+                    let ok = federa_oidc::CodeChallenge::parse(ch, Some("S256"))
+                        .map_err(internal)
+                        .map(|c| federa_oidc::pkce::verify(&c, v).is_ok())?;
+                    if !ok {
+                        return Ok(oidc_err(OidcError::PkceMismatch, Some(&auth)));
+                    }
+                }
+                (Some(_), None) => {
+                    return Ok(oidc_err(
+                        OidcError::InvalidGrant("code_verifier is required".into()),
+                        Some(&auth),
+                    ));
+                }
+                (None, Some(_)) => {
+                    return Ok(oidc_err(
+                        OidcError::InvalidGrant(
+                            "the authorization request had no code_challenge".into(),
+                        ),
+                        Some(&auth),
+                    ));
+                }
+                (None, None) => {}
+            }
+            let user = users::get(ctx, &org.id, stored.user_id.as_str()).await?;
+            if user.status != UserStatus::Active {
+                return Ok(oidc_err(
+                    OidcError::InvalidGrant("the user is not active".into()),
+                    Some(&auth),
+                ));
+            }
+            let rg = RefreshGrant {
+                scopes: grant.scopes.clone(),
+                auth_time: grant.auth_time,
+                verifications: grant.verifications,
+                idp: grant.idp,
+                acr_values: grant.acr_values,
+            };
+            let res = issue(
+                ctx,
+                org,
+                issuer,
+                &app,
+                &user,
+                &rg,
+                grant.nonce,
+                &stored.family,
+            )
+            .await?;
+            Ok(TokenOutcome::Tokens(Box::new(res)))
+        }
+        TokenRequest::RefreshToken {
+            refresh_token,
+            scope,
+        } => {
+            if !allows(&app, GrantType::RefreshToken) {
+                return Ok(oidc_err(
+                    OidcError::UnauthorizedClient("refresh_token"),
+                    Some(&auth),
+                ));
+            }
+            let t = match ctx
+                .store
+                .take_refresh(&org.id, &hash_token(refresh_token.expose()), now)
+                .await?
+            {
+                RefreshTake::Fresh(t) => t,
+                RefreshTake::Replayed(t) => {
+                    ctx.store.revoke_family(&org.id, &t.family).await?;
+                    tracing::warn!("refresh token reused; its family is revoked");
+                    return Ok(oidc_err(
+                        OidcError::InvalidGrant("the refresh token is no longer valid".into()),
+                        Some(&auth),
+                    ));
+                }
+                RefreshTake::Unknown => {
+                    return Ok(oidc_err(
+                        OidcError::InvalidGrant("the refresh token is invalid or expired".into()),
+                        Some(&auth),
+                    ));
+                }
+            };
+            if t.app_id != app.id {
+                ctx.store.revoke_family(&org.id, &t.family).await?;
+                return Ok(oidc_err(
+                    OidcError::InvalidGrant(
+                        "the refresh token was issued to another client".into(),
+                    ),
+                    Some(&auth),
+                ));
+            }
+            let mut rg: RefreshGrant = serde_json::from_value(t.data.clone()).map_err(internal)?;
+            if let Some(s) = scope {
+                let granted = Scopes::parse(&rg.scopes.join(" ")).map_err(internal)?;
+                if !s.is_subset_of(&granted) {
+                    return Ok(oidc_err(
+                        OidcError::InvalidScope("more scopes than originally granted".into()),
+                        Some(&auth),
+                    ));
+                }
+                rg.scopes = s.as_slice().to_vec();
+            }
+            let Some(uid) = &t.user_id else {
+                return Ok(oidc_err(
+                    OidcError::InvalidGrant("the refresh token has no user".into()),
+                    Some(&auth),
+                ));
+            };
+            let user = users::get(ctx, &org.id, uid.as_str()).await?;
+            if user.status != UserStatus::Active {
+                ctx.store.revoke_family(&org.id, &t.family).await?;
+                return Ok(oidc_err(
+                    OidcError::InvalidGrant("the user is not active".into()),
+                    Some(&auth),
+                ));
+            }
+            let res = issue(ctx, org, issuer, &app, &user, &rg, None, &t.family).await?;
+            Ok(TokenOutcome::Tokens(Box::new(res)))
+        }
+        TokenRequest::ClientCredentials { scope } => {
+            if !allows(&app, GrantType::ClientCredentials)
+                || matches!(auth, ClientAuthentication::None { .. })
+            {
+                return Ok(oidc_err(
+                    OidcError::UnauthorizedClient("client_credentials"),
+                    Some(&auth),
+                ));
+            }
+            let scopes = scope.map(|s| s.as_slice().to_vec()).unwrap_or_default();
+            if scopes
+                .iter()
+                .any(|s| s == "openid" || s == "offline_access")
+            {
+                return Ok(oidc_err(
+                    OidcError::InvalidScope("openid and offline_access need a user".into()),
+                    Some(&auth),
+                ));
+            }
+            let key = keys::jws_signing_key(ctx, &org.id).await?;
+            let iat = now.0 / 1000;
+            let cid = app.client_id.clone().unwrap_or_default();
+            let jti = new_token_id("AT.", ctx.rng.as_ref());
+            let claims = AccessTokenClaims {
+                ver: 1,
+                jti: jti.clone(),
+                iss: issuer.to_string(),
+                aud: issuer.to_string(),
+                iat,
+                exp: iat + ACCESS_TOKEN_SECONDS,
+                cid: cid.clone(),
+                uid: None,
+                scp: scopes.clone(),
+                sub: cid,
+                auth_time: None,
+                acr: None,
+            };
+            let at = sign_access_token(&claims, &key).map_err(internal)?;
+            track_access(ctx, org, &app, None, &jti, "client-credentials", now).await?;
+            let res = TokenResponse {
+                access_token: at,
+                token_type: "Bearer",
+                expires_in: ACCESS_TOKEN_SECONDS as u64,
+                scope: scopes.join(" "),
+                refresh_token: None,
+                id_token: None,
+            };
+            Ok(TokenOutcome::Tokens(Box::new(res)))
+        }
+    }
+}
+
+async fn track_access(
+    ctx: &Ctx,
+    org: &Org,
+    app: &App,
+    user: Option<&UserId>,
+    jti: &str,
+    family: &str,
+    now: Timestamp,
+) -> Result<(), CoreError> {
+    ctx.store
+        .put_token(&StoredToken {
+            token_hash: hash_token(jti),
+            org_id: org.id.clone(),
+            app_id: app.id.clone(),
+            user_id: user.cloned(),
+            kind: "access".into(),
+            family: family.to_string(),
+            data: serde_json::Value::Null,
+            created: now,
+            expires_at: Timestamp(now.0 + ACCESS_TOKEN_SECONDS * 1000),
+            used: false,
+            revoked: false,
+        })
+        .await?;
+    Ok(())
+}
+
+/// The `acr` to report: the first requested value the verifications satisfy, else the level
+/// they reach.
+pub fn acr_for(verifications: &[FactorVerification], requested: &[String]) -> String {
+    let amr = federa_claims::amr_for(verifications);
+    let mfa = amr.contains(&AmrValue::Mfa);
+    let phr = verifications
+        .iter()
+        .any(|v| v.characteristics.phishing_resistant);
+    let phrh = verifications
+        .iter()
+        .any(|v| v.characteristics.phishing_resistant && v.characteristics.hardware_protected);
+    let pwd = amr.contains(&AmrValue::Pwd);
+    for r in requested {
+        let ok = match r.as_str() {
+            "urn:okta:loa:1fa:any" => true,
+            "urn:okta:loa:1fa:pwd" => pwd,
+            "urn:okta:loa:2fa:any" => mfa,
+            "urn:okta:loa:2fa:any:ifpossible" => true,
+            "phr" => phr,
+            "phrh" => phrh,
+            _ => false,
+        };
+        if ok {
+            return r.clone();
+        }
+    }
+    if mfa {
+        "urn:okta:loa:2fa:any".into()
+    } else {
+        "urn:okta:loa:1fa:any".into()
+    }
+}
+
+/// Builds the `okta_auth` JWE for the org2org app, encrypted to the SP org's published key;
+/// `None` (logged) when the key cannot be had: the SP then challenges locally.
+async fn okta_auth_for(
+    ctx: &Ctx,
+    org: &Org,
+    app: &App,
+    issuer: &str,
+    sub: &str,
+    verifications: &[FactorVerification],
+    iat: i64,
+) -> Option<String> {
+    let uri = app.oidc()?.jwks_uri?;
+    let body = match ctx.fetch.get(&uri, MAX_JWKS_BYTES).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(error = %e, app = %app.id, "the SP org's keys could not be fetched; okta_auth left out");
+            return None;
+        }
+    };
+    let keys = match federa_jose::EncryptionKeySet::from_jwks_json(&String::from_utf8_lossy(&body))
+    {
+        Ok(k) => k,
+        Err(e) => {
+            tracing::warn!(error = %e, app = %app.id, "the SP org's JWKS has no usable encryption key; okta_auth left out");
+            return None;
+        }
+    };
+    let key = keys.preferred()?;
+    let engine = match org.engine {
+        crate::model::Engine::Identity => Engine::Identity,
+        crate::model::Engine::Classic => Engine::Classic,
+    };
+    let aud = app.client_id.clone().unwrap_or_default();
+    let payload = federa_claims::okta_auth::build_payload(
+        verifications,
+        &federa_claims::okta_auth::PayloadHeader {
+            iss: issuer,
+            aud: &aud,
+            sub,
+            iat,
+            engine,
+        },
+    );
+    let plaintext = serde_json::to_vec(&payload).ok()?;
+    match federa_jose::jwe::encrypt(
+        key,
+        &plaintext,
+        &federa_jose::EncryptOptions::new(),
+        ctx.rng.as_ref(),
+    ) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            tracing::warn!(error = %e, "encrypting okta_auth failed; left out");
+            None
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn issue(
+    ctx: &Ctx,
+    org: &Org,
+    issuer: &str,
+    app: &App,
+    user: &User,
+    grant: &RefreshGrant,
+    nonce: Option<String>,
+    family: &str,
+) -> Result<TokenResponse, CoreError> {
+    let now = ctx.clock.now();
+    let iat = now.0 / 1000;
+    let key = keys::jws_signing_key(ctx, &org.id).await?;
+    let cid = app.client_id.clone().unwrap_or_default();
+    let acr = acr_for(&grant.verifications, &grant.acr_values);
+    let jti = new_token_id("AT.", ctx.rng.as_ref());
+    let at_claims = AccessTokenClaims {
+        ver: 1,
+        jti: jti.clone(),
+        iss: issuer.to_string(),
+        aud: issuer.to_string(),
+        iat,
+        exp: iat + ACCESS_TOKEN_SECONDS,
+        cid: cid.clone(),
+        uid: Some(user.id.to_string()),
+        scp: grant.scopes.clone(),
+        sub: user.profile.login.clone(),
+        auth_time: Some(grant.auth_time.0 / 1000),
+        acr: Some(acr.clone()),
+    };
+    let access_token = sign_access_token(&at_claims, &key).map_err(internal)?;
+    track_access(ctx, org, app, Some(&user.id), &jti, family, now).await?;
+    let scopes = Scopes::parse(&grant.scopes.join(" ")).map_err(internal)?;
+    let mut res = TokenResponse::bearer(access_token.clone(), ACCESS_TOKEN_SECONDS as u64, &scopes);
+    if grant.scopes.iter().any(|s| s == "openid") {
+        let okta_auth = if app.is_org2org() {
+            okta_auth_for(
+                ctx,
+                org,
+                app,
+                issuer,
+                user.id.as_str(),
+                &grant.verifications,
+                iat,
+            )
+            .await
+        } else {
+            None
+        };
+        let claims = IdTokenClaims {
+            ver: 1,
+            jti: new_token_id("ID.", ctx.rng.as_ref()),
+            iss: issuer.to_string(),
+            sub: user.id.to_string(),
+            aud: cid,
+            iat,
+            exp: iat + ACCESS_TOKEN_SECONDS,
+            auth_time: grant.auth_time.0 / 1000,
+            nonce,
+            amr: federa_claims::amr_strings(&grant.verifications),
+            acr: Some(acr),
+            idp: Some(grant.idp.clone().unwrap_or_else(|| org.id.to_string())),
+            at_hash: Some(at_hash(&access_token, key.alg())),
+            okta_auth,
+        };
+        res.id_token = Some(sign_id_token(&claims, &key).map_err(internal)?);
+    }
+    if allows(app, GrantType::RefreshToken) && grant.scopes.iter().any(|s| s == "offline_access") {
+        let refresh = random_token(ctx);
+        ctx.store
+            .put_token(&StoredToken {
+                token_hash: hash_token(&refresh),
+                org_id: org.id.clone(),
+                app_id: app.id.clone(),
+                user_id: Some(user.id.clone()),
+                kind: "refresh".into(),
+                family: family.to_string(),
+                data: serde_json::to_value(grant).map_err(internal)?,
+                created: now,
+                expires_at: Timestamp(now.0 + REFRESH_TOKEN_MS),
+                used: false,
+                revoked: false,
+            })
+            .await?;
+        res.refresh_token = Some(refresh);
+    }
+    Ok(res)
+}
+
+/// A verified access token of this org: its claims, when it is valid, unexpired and not
+/// revoked.
+pub async fn check_access_token(
+    ctx: &Ctx,
+    org: &Org,
+    issuer: &str,
+    token: &str,
+) -> Result<Option<serde_json::Map<String, serde_json::Value>>, CoreError> {
+    let keys = keys::verifying_keys(ctx, &org.id).await?;
+    let Ok(v) = federa_jose::jws::verify(token, &keys, &federa_jose::JwsAlg::ALL) else {
+        return Ok(None);
+    };
+    if v.header().typ() != Some("at+jwt") {
+        return Ok(None);
+    }
+    let Ok(claims) = v.claims() else {
+        return Ok(None);
+    };
+    let now_s = ctx.clock.now().0 / 1000;
+    let str_of = |k: &str| claims.get(k).and_then(|x| x.as_str()).map(str::to_string);
+    if str_of("iss").as_deref() != Some(issuer)
+        || claims
+            .get("exp")
+            .and_then(serde_json::Value::as_i64)
+            .is_none_or(|e| e <= now_s)
+    {
+        return Ok(None);
+    }
+    let Some(jti) = str_of("jti") else {
+        return Ok(None);
+    };
+    match ctx
+        .store
+        .oauth_token_by_hash(&org.id, &hash_token(&jti))
+        .await?
+    {
+        Some(t) if !t.revoked => Ok(Some(claims)),
+        _ => Ok(None),
+    }
+}
+
+/// `GET /oauth2/v1/userinfo`: the standard claims allowed by the token's scopes.
+pub async fn userinfo(
+    ctx: &Ctx,
+    org: &Org,
+    issuer: &str,
+    bearer: &str,
+) -> Result<Option<serde_json::Value>, CoreError> {
+    let Some(claims) = check_access_token(ctx, org, issuer, bearer).await? else {
+        return Ok(None);
+    };
+    let Some(uid) = claims.get("uid").and_then(|u| u.as_str()) else {
+        return Ok(None);
+    };
+    let Ok(user) = users::get(ctx, &org.id, uid).await else {
+        return Ok(None);
+    };
+    if user.status != UserStatus::Active {
+        return Ok(None);
+    }
+    let scopes: Vec<String> = claims
+        .get("scp")
+        .and_then(|s| serde_json::from_value(s.clone()).ok())
+        .unwrap_or_default();
+    if !scopes.iter().any(|s| s == "openid") {
+        return Ok(None);
+    }
+    let mut out = serde_json::Map::new();
+    out.insert("sub".into(), user.id.to_string().into());
+    if scopes.iter().any(|s| s == "profile") {
+        let p = &user.profile;
+        out.insert("preferred_username".into(), p.login.clone().into());
+        let name = [p.first_name.as_deref(), p.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !name.is_empty() {
+            out.insert("name".into(), name.into());
+        }
+        if let Some(g) = &p.first_name {
+            out.insert("given_name".into(), g.clone().into());
+        }
+        if let Some(f) = &p.last_name {
+            out.insert("family_name".into(), f.clone().into());
+        }
+        out.insert("updated_at".into(), (user.last_updated.0 / 1000).into());
+    }
+    if scopes.iter().any(|s| s == "email") {
+        out.insert("email".into(), user.profile.email.clone().into());
+        out.insert("email_verified".into(), true.into());
+    }
+    Ok(Some(serde_json::Value::Object(out)))
+}
+
+/// `POST /oauth2/v1/revoke` (RFC 7009): refresh tokens revoke their family (and its access
+/// tokens); access tokens are revoked by `jti`. Unknown tokens are not an error.
+pub async fn revoke(
+    ctx: &Ctx,
+    org: &Org,
+    app: &App,
+    issuer: &str,
+    token: &str,
+) -> Result<(), CoreError> {
+    if let Some(t) = ctx
+        .store
+        .oauth_token_by_hash(&org.id, &hash_token(token))
+        .await?
+        && t.app_id == app.id
+    {
+        ctx.store.revoke_family(&org.id, &t.family).await?;
+        return Ok(());
+    }
+    if let Some(claims) = check_access_token(ctx, org, issuer, token).await?
+        && claims.get("cid").and_then(|c| c.as_str()) == app.client_id.as_deref()
+        && let Some(jti) = claims.get("jti").and_then(|j| j.as_str())
+        && let Some(t) = ctx
+            .store
+            .oauth_token_by_hash(&org.id, &hash_token(jti))
+            .await?
+    {
+        ctx.store.revoke_family(&org.id, &t.family).await?;
+    }
+    Ok(())
+}
+
+/// `POST /oauth2/v1/introspect` (RFC 7662).
+pub async fn introspect(
+    ctx: &Ctx,
+    org: &Org,
+    app: &App,
+    issuer: &str,
+    token: &str,
+) -> Result<serde_json::Value, CoreError> {
+    let now = ctx.clock.now();
+    if let Some(t) = ctx
+        .store
+        .oauth_token_by_hash(&org.id, &hash_token(token))
+        .await?
+        && t.kind == "refresh"
+        && t.app_id == app.id
+    {
+        if t.revoked || t.used || t.expires_at <= now {
+            return Ok(serde_json::json!({ "active": false }));
+        }
+        let g: RefreshGrant = serde_json::from_value(t.data).map_err(internal)?;
+        return Ok(serde_json::json!({
+            "active": true, "token_type": "refresh_token", "scope": g.scopes.join(" "),
+            "client_id": app.client_id, "exp": t.expires_at.0 / 1000, "iat": t.created.0 / 1000,
+            "sub": t.user_id.map(|u| u.to_string()), "iss": issuer,
+        }));
+    }
+    match check_access_token(ctx, org, issuer, token).await? {
+        Some(c) if c.get("cid").and_then(|x| x.as_str()) == app.client_id.as_deref() => {
+            let scope = c
+                .get("scp")
+                .and_then(|s| s.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_default();
+            Ok(serde_json::json!({
+                "active": true, "token_type": "Bearer", "scope": scope,
+                "client_id": c.get("cid"), "username": c.get("sub"), "sub": c.get("sub"),
+                "uid": c.get("uid"), "exp": c.get("exp"), "iat": c.get("iat"),
+                "iss": c.get("iss"), "aud": c.get("aud"), "jti": c.get("jti"),
+            }))
+        }
+        _ => Ok(serde_json::json!({ "active": false })),
+    }
+}

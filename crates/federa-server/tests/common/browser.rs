@@ -1,0 +1,98 @@
+//! A browser for the HTTP suites: a cookie jar, no automatic redirects, and helpers to read
+//! the CSRF token and the alert of a page.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use super::Harness;
+use serde_json::Value;
+
+pub struct Browser<'a> {
+    pub h: &'a Harness,
+    pub host: &'static str,
+    pub client: reqwest::Client,
+}
+
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub set_cookies: Vec<String>,
+    pub html: String,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(h: &'a Harness, host: &'static str) -> Self {
+        let addr: std::net::SocketAddr = format!("127.0.0.1:{}", h.port).parse().unwrap();
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .resolve(host, addr)
+            .build()
+            .unwrap();
+        Browser { h, host, client }
+    }
+
+    pub async fn page(res: reqwest::Response) -> Page {
+        let status = res.status().as_u16();
+        let location = res
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string());
+        let set_cookies = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect();
+        Page {
+            status,
+            location,
+            set_cookies,
+            html: res.text().await.unwrap(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        Self::page(
+            self.client
+                .get(self.h.url(self.host, path))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        Self::page(
+            self.client
+                .post(self.h.url(self.host, path))
+                .form(fields)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn json(&self, path: &str) -> (u16, Value) {
+        let res = self
+            .client
+            .get(self.h.url(self.host, path))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+}
+
+pub fn csrf(html: &str) -> String {
+    let i =
+        html.find("name=\"csrf\" value=\"").expect("a CSRF field") + "name=\"csrf\" value=\"".len();
+    html[i..].split('"').next().unwrap().to_string()
+}
+
+pub fn alert(html: &str) -> Option<String> {
+    let i = html.find("role=\"alert\">")? + "role=\"alert\">".len();
+    Some(html[i..].split('<').next().unwrap().to_string())
+}
