@@ -473,7 +473,17 @@ async fn app_assignment_and_simulation(h: &Harness) {
             .status(),
         200
     );
-    let app = "0oaAPPAPPAPPAPPAPPAP";
+    let created: Value = post(
+        h,
+        "/api/v1/apps",
+        json!({"label": "Payroll", "signOnMode": "SAML_2_0",
+            "settings": {"signOn": {"ssoAcsUrl": "https://sp.example.com/acs"}}}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let app = created["id"].as_str().unwrap();
     assert_eq!(
         put(h, &format!("/api/v1/apps/{app}/policies/{pid}"), json!({}))
             .await

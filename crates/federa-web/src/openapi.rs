@@ -33,6 +33,8 @@ impl Modify for Ssws {
         crate::api::users::create_user, crate::api::users::list_users, crate::api::users::get_user,
         crate::api::users::replace_user, crate::api::users::delete_user, crate::api::users::user_lifecycle,
         crate::api::users::user_groups,
+        crate::api::apps::create_app, crate::api::apps::list_apps, crate::api::apps::get_app,
+        crate::api::apps::replace_app, crate::api::apps::delete_app, crate::api::apps::app_lifecycle,
         crate::api::groups::create_group, crate::api::groups::list_groups, crate::api::groups::get_group,
         crate::api::groups::delete_group, crate::api::groups::group_members, crate::api::groups::add_member,
         crate::api::groups::remove_member,
@@ -51,7 +53,7 @@ impl Modify for Ssws {
         crate::api::logs::list_logs,
     ),
     modifiers(&Ssws),
-    tags((name = "users"), (name = "groups"), (name = "authenticators"), (name = "factors"), (name = "outbox"), (name = "features"), (name = "policies"), (name = "logs"), (name = "operations"), (name = "meta"))
+    tags((name = "users"), (name = "apps"), (name = "groups"), (name = "authenticators"), (name = "factors"), (name = "outbox"), (name = "features"), (name = "policies"), (name = "logs"), (name = "operations"), (name = "meta"))
 )]
 pub struct ApiDoc;
 

@@ -226,6 +226,10 @@ fn check_url(field: &str, value: &str, allow_http_anywhere: bool) -> Result<Url,
     Ok(url)
 }
 
+/// What [`normalize`] answers: the input with secrets removed, the client id, and the client
+/// secret to store (hashed) and to show once.
+type Normalized = (AppInput, Option<String>, Option<Secret<String>>);
+
 /// Validates and completes the input; returns it with secrets removed, plus the client
 /// secret to store (hashed) and to show once.
 fn normalize(
@@ -233,7 +237,7 @@ fn normalize(
     id: &AppId,
     mut input: AppInput,
     creating: bool,
-) -> Result<(AppInput, Option<String>, Option<Secret<String>>), CoreError> {
+) -> Result<Normalized, CoreError> {
     let label = input.label.trim().to_string();
     if label.is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control) {
         return Err(CoreError::invalid(

@@ -1,5 +1,6 @@
 //! The admin API (`/api/v1`), Okta-shaped: one module per resource.
 
+pub mod apps;
 pub mod authenticators;
 pub mod factors;
 pub mod features;
@@ -17,6 +18,7 @@ use federa_core::page::PageRequest;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(users::routes())
+        .merge(apps::routes())
         .merge(groups::routes())
         .merge(authenticators::routes())
         .merge(factors::routes())

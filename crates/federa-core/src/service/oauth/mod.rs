@@ -7,6 +7,7 @@
 //! policy DENY → `access_denied`; otherwise a single-use code bound to the client, the redirect
 //! URI, the PKCE challenge, the nonce and the session's verifications.
 
+pub mod acr;
 pub mod token;
 
 use crate::ctx::Ctx;
@@ -195,7 +196,12 @@ pub async fn authorize(
             ));
         }
         _ => {
-            let (cookie, _, _) = signin::start_for_app(
+            let acr_values: Vec<String> = req
+                .acr_values
+                .iter()
+                .map(|a| a.as_str().to_string())
+                .collect();
+            let (cookie, _, _) = signin::start_for_app_acr(
                 ctx,
                 org,
                 &app.id,
@@ -203,6 +209,7 @@ pub async fn authorize(
                 AppSignIn::Fresh {
                     login_hint: req.login_hint.as_deref(),
                 },
+                acr::requirement(&acr_values).as_deref(),
                 client,
             )
             .await?;
@@ -218,8 +225,22 @@ pub async fn authorize(
             "The user is not active.",
         ));
     }
-    let (decision, _) =
-        signin::evaluate_for(ctx, org, &user, &session.verifications, None, Some(&app.id)).await?;
+    let acr_values: Vec<String> = req
+        .acr_values
+        .iter()
+        .map(|a| a.as_str().to_string())
+        .collect();
+    let acr = acr::requirement(&acr_values);
+    let (decision, _) = signin::evaluate_with_acr(
+        ctx,
+        org,
+        &user,
+        &session.verifications,
+        None,
+        Some(&app.id),
+        acr.as_deref(),
+    )
+    .await?;
     match decision {
         Decision::Allow => {}
         Decision::Deny { reason, .. } => {
@@ -239,12 +260,13 @@ pub async fn authorize(
             ));
         }
         Decision::Challenge { .. } => {
-            let (cookie, _, advance) = signin::start_for_app(
+            let (cookie, _, advance) = signin::start_for_app_acr(
                 ctx,
                 org,
                 &app.id,
                 &back_here(now),
                 AppSignIn::StepUp(&session),
+                acr.as_deref(),
                 client,
             )
             .await?;

@@ -172,6 +172,9 @@ pub struct FlowState {
     /// Step-up of this session (id hash): it is replaced by the new session at the end.
     #[serde(default)]
     pub replaces_session: Option<String>,
+    /// The `acr_values` requirement of the app's request (OIDC), on top of the app's policy.
+    #[serde(default)]
+    pub acr: Option<String>,
 }
 
 /// A loaded flow.
@@ -242,6 +245,7 @@ pub async fn start(
         app_id: None,
         over_session: false,
         replaces_session: None,
+        acr: None,
     };
     let stored = StoredFlow {
         id_hash: hash_token(&token),
@@ -289,8 +293,22 @@ pub async fn start_for_app(
     how: AppSignIn<'_>,
     client: &Client,
 ) -> Result<(Secret<String>, Flow, Advance), CoreError> {
+    start_for_app_acr(ctx, org, app, return_to, how, None, client).await
+}
+
+/// [`start_for_app`] with an `acr_values` requirement (see [`crate::service::oauth::acr`]).
+pub async fn start_for_app_acr(
+    ctx: &Ctx,
+    org: &Org,
+    app: &AppId,
+    return_to: &str,
+    how: AppSignIn<'_>,
+    acr: Option<&str>,
+    client: &Client,
+) -> Result<(Secret<String>, Flow, Advance), CoreError> {
     let (cookie, mut flow) = start(ctx, org, Some(return_to)).await?;
     flow.state.app_id = Some(app.clone());
+    flow.state.acr = acr.map(str::to_string);
     flow.state.over_session = true;
     match how {
         AppSignIn::Fresh { login_hint } => {
@@ -711,13 +729,14 @@ pub(super) async fn decide(
     user: &User,
     flow: &Flow,
 ) -> Result<(Decision, Option<SessionSettings>), CoreError> {
-    evaluate_for(
+    evaluate_with_acr(
         ctx,
         org,
         user,
         &flow.state.verifications,
         Some(flow.state.started_at),
         flow.state.app_id.as_ref(),
+        flow.state.acr.as_deref(),
     )
     .await
 }
@@ -731,6 +750,22 @@ pub async fn evaluate_for(
     verifications: &[FactorVerification],
     flow_started_at: Option<Timestamp>,
     app: Option<&AppId>,
+) -> Result<(Decision, Option<SessionSettings>), CoreError> {
+    evaluate_with_acr(ctx, org, user, verifications, flow_started_at, app, None).await
+}
+
+/// [`evaluate_for`] plus a requested `acr` value: when the app's policy allows, the `acr`
+/// requirement is evaluated as one more authentication policy, so a request can only make the
+/// sign-in stricter.
+#[allow(clippy::too_many_arguments)]
+pub async fn evaluate_with_acr(
+    ctx: &Ctx,
+    org: &Org,
+    user: &User,
+    verifications: &[FactorVerification],
+    flow_started_at: Option<Timestamp>,
+    app: Option<&AppId>,
+    acr: Option<&str>,
 ) -> Result<(Decision, Option<SessionSettings>), CoreError> {
     let all = policies::load(ctx, &org.id).await?;
     let access = match app {
@@ -760,7 +795,19 @@ pub async fn evaluate_for(
         engine: engine_of(org),
     };
     let outcome = evaluate(&input);
-    Ok((outcome.decision.clone(), outcome.session.cloned()))
+    let (decision, settings) = (outcome.decision.clone(), outcome.session.cloned());
+    if decision == Decision::Allow
+        && let Some(extra) = acr.and_then(crate::service::oauth::acr::policy_for)
+    {
+        let stricter = evaluate(&EvaluationInput {
+            access_policy: Some(&extra),
+            ..input
+        });
+        if stricter.decision != Decision::Allow {
+            return Ok((stricter.decision.clone(), settings));
+        }
+    }
+    Ok((decision, settings))
 }
 
 pub(super) async fn display_names(
