@@ -541,3 +541,248 @@ async fn revoke_and_introspect(h: &Harness) {
     assert_eq!(s, 404, "the session ended");
 }
 http_test!(revoke_and_introspect);
+
+fn totp_code(secret_b32: &str, at: u64) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret_b32).unwrap();
+    totp_rs::Builder::new()
+        .with_secret(secret.as_bytes().to_vec())
+        .build()
+        .unwrap()
+        .generate(at)
+        .to_string()
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Enrolls an Okta Verify TOTP factor through the factors API; returns its secret.
+async fn enroll_totp(h: &Harness, uid: &str) -> String {
+    let f: Value = h
+        .post(
+            "a.test",
+            &format!("/api/v1/users/{uid}/factors"),
+            &h.token_a,
+            json!({"factorType": "token:software:totp", "provider": "OKTA"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = f["_embedded"]["activation"]["sharedSecret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let fid = f["id"].as_str().unwrap();
+    // Activate with the code of the previous step, so the sign-in can use the current one.
+    let r = h
+        .post(
+            "a.test",
+            &format!("/api/v1/users/{uid}/factors/{fid}/lifecycle/activate"),
+            &h.token_a,
+            json!({"passCode": totp_code(&secret, now_secs() - 30)}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    secret
+}
+
+/// On the choose page, picks the option labelled `label` and answers the verify page with a
+/// TOTP code; returns the redirect after it.
+async fn answer_totp(b: &Browser<'_>, secret: &str) -> String {
+    let choose = b.get("/login").await;
+    let token = csrf(&choose.html);
+    let verify = if choose.html.contains("name=\"option\"") {
+        let idx = choose
+            .html
+            .split("name=\"option\" value=\"")
+            .skip(1)
+            .position(|chunk| chunk.contains(">Okta Verify"))
+            .unwrap_or_else(|| panic!("an Okta Verify option: {}", choose.html));
+        let r = b
+            .post("/login/choose", &[("csrf", &token), ("option", &idx.to_string())])
+            .await;
+        assert_eq!(r.status, 303);
+        b.get("/login").await
+    } else {
+        choose
+    };
+    assert!(verify.html.contains("Verification code"), "{}", verify.html);
+    let r = b
+        .post(
+            "/login/verify",
+            &[("csrf", &token), ("answer", &totp_code(secret, now_secs()))],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    r.location.unwrap()
+}
+
+async fn tokens_for(h: &Harness, c: &Client, location: &str) -> Value {
+    let code = query_of(location)["code"].clone();
+    let (v, _) = verifier();
+    let (status, t) = exchange(
+        h,
+        c,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", v.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{t}");
+    verify_jwt(h, t["id_token"].as_str().unwrap()).await
+}
+
+/// A session with a password only meets the default policies; `acr_values` asking for two
+/// factor types, and an app whose bound policy needs them, both step the session up with the
+/// enrolled TOTP factor only (no second password prompt), and the ID token says so.
+async fn step_up_for_acr_values_and_app_policy(h: &Harness) {
+    let uid = user(h, "sam@a.test").await;
+    let secret = enroll_totp(h, &uid).await;
+    let c = web_app(h).await;
+    let b = Browser::new(h, "a.test");
+    // Signed in with the password only.
+    let loc = authorize_signing_in(&b, &authorize_path(&c, &[]), "sam@a.test").await;
+    assert_eq!(tokens_for(h, &c, &loc).await["amr"], json!(["pwd"]));
+    // acr_values=2fa: the same session is stepped up.
+    let r = b
+        .get(&authorize_path(&c, &[("acr_values", "urn:okta:loa:2fa:any")]))
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    assert_eq!(r.location.as_deref(), Some("/login"));
+    let back = answer_totp(&b, &secret).await;
+    assert!(back.starts_with("/oauth2/v1/authorize?"), "{back}");
+    let r = b.get(&back).await;
+    assert_eq!(r.status, 302, "{}", r.html);
+    let id = tokens_for(h, &c, r.location.as_deref().unwrap()).await;
+    let amr: Vec<String> = serde_json::from_value(id["amr"].clone()).unwrap();
+    for v in ["pwd", "otp", "mfa"] {
+        assert!(amr.contains(&v.to_string()), "{v} in {amr:?}");
+    }
+    assert_eq!(id["acr"], "urn:okta:loa:2fa:any");
+
+    // An app bound to a two-factor policy: a new browser signs in with password + TOTP.
+    let other = web_app(h).await;
+    let pid = h
+        .post(
+            "a.test",
+            "/api/v1/policies",
+            &h.token_a,
+            json!({"type": "ACCESS_POLICY", "name": "Two factors"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rule = json!({"name": "2FA", "priority": 1, "actions": {"appSignOn": {"access": "ALLOW",
+        "verificationMethod": {"type": "ASSURANCE", "factorMode": "2FA", "constraints": []}}}});
+    let r = h
+        .post("a.test", &format!("/api/v1/policies/{pid}/rules"), &h.token_a, rule)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let ctx = &h.server.as_ref().unwrap().ctx;
+    let org = orgs::resolve(ctx, Some("a.test")).await.unwrap();
+    let app = apps::by_client_id(ctx, &org.id, &other.id).await.unwrap().unwrap();
+    let r = h
+        .client
+        .put(h.url("a.test", &format!("/api/v1/apps/{}/policies/{pid}", app.id)))
+        .header("Authorization", format!("SSWS {}", h.token_a))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let b2 = Browser::new(h, "a.test");
+    let r = b2.get(&authorize_path(&other, &[])).await;
+    assert_eq!(r.location.as_deref(), Some("/login"));
+    let p = b2.get("/login").await;
+    let token = csrf(&p.html);
+    b2.post("/login/identify", &[("csrf", &token), ("username", "sam@a.test")])
+        .await;
+    let r = b2
+        .post(
+            "/login/password",
+            &[("csrf", &token), ("password", "correct horse battery")],
+        )
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/login"), "the app's policy asks for more");
+    // Another TOTP step is needed (codes are single use): use the next step's code.
+    let choose = b2.get("/login").await;
+    let token = csrf(&choose.html);
+    if choose.html.contains("name=\"option\"") {
+        let idx = choose
+            .html
+            .split("name=\"option\" value=\"")
+            .skip(1)
+            .position(|chunk| chunk.contains(">Okta Verify"))
+            .unwrap();
+        b2.post("/login/choose", &[("csrf", &token), ("option", &idx.to_string())])
+            .await;
+    }
+    let r = b2
+        .post(
+            "/login/verify",
+            &[("csrf", &token), ("answer", &totp_code(&secret, now_secs() + 30))],
+        )
+        .await;
+    let back = r.location.unwrap();
+    assert!(back.starts_with("/oauth2/v1/authorize?"), "{back}");
+    let r = b2.get(&back).await;
+    let loc = r.location.unwrap();
+    let code = query_of(&loc)["code"].clone();
+    let (v, _) = verifier();
+    let (status, t) = exchange(
+        h,
+        &other,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", v.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{t}");
+    let id = verify_jwt(h, t["id_token"].as_str().unwrap()).await;
+    assert!(id["amr"].as_array().unwrap().contains(&json!("mfa")), "{id}");
+    // The first app's policy is unchanged: prompt=none still works there with this session.
+    let r = b2.get(&authorize_path(&c, &[("prompt", "none")])).await;
+    assert!(query_of(r.location.as_deref().unwrap()).contains_key("code"));
+}
+http_test!(step_up_for_acr_values_and_app_policy);
+
+/// "Disable Force Authentication": prompt=login and max_age from the app are ignored.
+async fn disabled_force_authentication_ignores_prompt_login(h: &Harness) {
+    user(h, "lee@a.test").await;
+    let c = app(
+        h,
+        json!({"label": "RP", "signOnMode": "OPENID_CONNECT",
+               "settings": {"oauthClient": {"redirect_uris": [REDIRECT]},
+                            "signOn": {"disableForceAuthentication": true}}}),
+    )
+    .await;
+    let b = Browser::new(h, "a.test");
+    authorize_signing_in(&b, &authorize_path(&c, &[]), "lee@a.test").await;
+    for extra in [("prompt", "login"), ("max_age", "0")] {
+        let r = b.get(&authorize_path(&c, &[extra])).await;
+        assert_eq!(r.status, 302, "{extra:?} is ignored");
+        assert!(query_of(r.location.as_deref().unwrap()).contains_key("code"));
+    }
+}
+http_test!(disabled_force_authentication_ignores_prompt_login);
