@@ -607,7 +607,10 @@ async fn answer_totp(b: &Browser<'_>, secret: &str) -> String {
             .position(|chunk| chunk.contains(">Okta Verify"))
             .unwrap_or_else(|| panic!("an Okta Verify option: {}", choose.html));
         let r = b
-            .post("/login/choose", &[("csrf", &token), ("option", &idx.to_string())])
+            .post(
+                "/login/choose",
+                &[("csrf", &token), ("option", &idx.to_string())],
+            )
             .await;
         assert_eq!(r.status, 303);
         b.get("/login").await
@@ -656,7 +659,10 @@ async fn step_up_for_acr_values_and_app_policy(h: &Harness) {
     assert_eq!(tokens_for(h, &c, &loc).await["amr"], json!(["pwd"]));
     // acr_values=2fa: the same session is stepped up.
     let r = b
-        .get(&authorize_path(&c, &[("acr_values", "urn:okta:loa:2fa:any")]))
+        .get(&authorize_path(
+            &c,
+            &[("acr_values", "urn:okta:loa:2fa:any")],
+        ))
         .await;
     assert_eq!(r.status, 303, "{}", r.html);
     assert_eq!(r.location.as_deref(), Some("/login"));
@@ -692,14 +698,22 @@ async fn step_up_for_acr_values_and_app_policy(h: &Harness) {
     let rule = json!({"name": "2FA", "priority": 1, "actions": {"appSignOn": {"access": "ALLOW",
         "verificationMethod": {"type": "ASSURANCE", "factorMode": "2FA", "constraints": []}}}});
     let r = h
-        .post("a.test", &format!("/api/v1/policies/{pid}/rules"), &h.token_a, rule)
+        .post(
+            "a.test",
+            &format!("/api/v1/policies/{pid}/rules"),
+            &h.token_a,
+            rule,
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
     let ctx = &h.server.as_ref().unwrap().ctx;
     let org = orgs::resolve(ctx, Some("a.test")).await.unwrap();
-    let app = apps::by_client_id(ctx, &org.id, &other.id).await.unwrap().unwrap();
+    let app = apps::by_client_id(ctx, &org.id, &other.id)
+        .await
+        .unwrap()
+        .unwrap();
     let r = h
         .client
         .put(h.url("a.test", &format!("/api/v1/apps/{}/policies/{pid}", app.id)))
@@ -713,15 +727,22 @@ async fn step_up_for_acr_values_and_app_policy(h: &Harness) {
     assert_eq!(r.location.as_deref(), Some("/login"));
     let p = b2.get("/login").await;
     let token = csrf(&p.html);
-    b2.post("/login/identify", &[("csrf", &token), ("username", "sam@a.test")])
-        .await;
+    b2.post(
+        "/login/identify",
+        &[("csrf", &token), ("username", "sam@a.test")],
+    )
+    .await;
     let r = b2
         .post(
             "/login/password",
             &[("csrf", &token), ("password", "correct horse battery")],
         )
         .await;
-    assert_eq!(r.location.as_deref(), Some("/login"), "the app's policy asks for more");
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/login"),
+        "the app's policy asks for more"
+    );
     // Another TOTP step is needed (codes are single use): use the next step's code.
     let choose = b2.get("/login").await;
     let token = csrf(&choose.html);
@@ -732,13 +753,19 @@ async fn step_up_for_acr_values_and_app_policy(h: &Harness) {
             .skip(1)
             .position(|chunk| chunk.contains(">Okta Verify"))
             .unwrap();
-        b2.post("/login/choose", &[("csrf", &token), ("option", &idx.to_string())])
-            .await;
+        b2.post(
+            "/login/choose",
+            &[("csrf", &token), ("option", &idx.to_string())],
+        )
+        .await;
     }
     let r = b2
         .post(
             "/login/verify",
-            &[("csrf", &token), ("answer", &totp_code(&secret, now_secs() + 30))],
+            &[
+                ("csrf", &token),
+                ("answer", &totp_code(&secret, now_secs() + 30)),
+            ],
         )
         .await;
     let back = r.location.unwrap();
@@ -760,7 +787,10 @@ async fn step_up_for_acr_values_and_app_policy(h: &Harness) {
     .await;
     assert_eq!(status, 200, "{t}");
     let id = verify_jwt(h, t["id_token"].as_str().unwrap()).await;
-    assert!(id["amr"].as_array().unwrap().contains(&json!("mfa")), "{id}");
+    assert!(
+        id["amr"].as_array().unwrap().contains(&json!("mfa")),
+        "{id}"
+    );
     // The first app's policy is unchanged: prompt=none still works there with this session.
     let r = b2.get(&authorize_path(&c, &[("prompt", "none")])).await;
     assert!(query_of(r.location.as_deref().unwrap()).contains_key("code"));
@@ -786,3 +816,94 @@ async fn disabled_force_authentication_ignores_prompt_login(h: &Harness) {
     }
 }
 http_test!(disabled_force_authentication_ignores_prompt_login);
+
+/// Rotation: the new key (ES256 here) signs from now on; the old key stays published, so an ID
+/// token it signed still verifies against the JWKS.
+async fn key_rotation_keeps_the_old_key_published(h: &Harness) {
+    user(h, "rot@a.test").await;
+    let c = web_app(h).await;
+    let b = Browser::new(h, "a.test");
+    let loc = authorize_signing_in(&b, &authorize_path(&c, &[]), "rot@a.test").await;
+    let code = query_of(&loc)["code"].clone();
+    let (v, _) = verifier();
+    let (_, t) = exchange(
+        h,
+        &c,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", v.as_str()),
+        ],
+    )
+    .await;
+    let old_token = t["id_token"].as_str().unwrap().to_string();
+    let r = h
+        .post(
+            "a.test",
+            "/api/v1/oauth2/keys/rotate",
+            &h.token_a,
+            json!({"alg": "ES256"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let jwk: Value = r.json().await.unwrap();
+    assert_eq!(jwk["alg"], "ES256");
+    assert_eq!(jwk["kty"], "EC");
+    let keys: Value = h
+        .client
+        .get(h.url("a.test", "/oauth2/v1/keys"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(keys["keys"].as_array().unwrap().len(), 2, "{keys}");
+    verify_jwt(h, &old_token).await;
+    let r = b.get(&authorize_path(&c, &[("prompt", "none")])).await;
+    let code = query_of(r.location.as_deref().unwrap())["code"].clone();
+    let (_, t2) = exchange(
+        h,
+        &c,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", v.as_str()),
+        ],
+    )
+    .await;
+    let new_token = t2["id_token"].as_str().unwrap();
+    verify_jwt(h, new_token).await;
+    let new_header: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(new_token.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(new_header["alg"], "ES256", "the new key signs");
+    assert_eq!(new_header["kid"], jwk["kid"]);
+    let header: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(t["id_token"].as_str().unwrap().split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "RS256", "the first token was RS256");
+    // Bad input names the field.
+    let r = h
+        .post(
+            "a.test",
+            "/api/v1/oauth2/keys/rotate",
+            &h.token_a,
+            json!({"alg": "HS256"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    common::assert_error(r, 400, "E0000001", "alg").await;
+}
+http_test!(key_rotation_keeps_the_old_key_published);

@@ -51,9 +51,10 @@ impl Modify for Ssws {
         crate::api::policies::replace_rule, crate::api::policies::delete_rule, crate::api::policies::rule_lifecycle,
         crate::api::policies::assign_policy, crate::api::policies::simulate_policy,
         crate::api::logs::list_logs,
+        crate::api::keys::rotate_keys,
     ),
     modifiers(&Ssws),
-    tags((name = "users"), (name = "apps"), (name = "groups"), (name = "authenticators"), (name = "factors"), (name = "outbox"), (name = "features"), (name = "policies"), (name = "logs"), (name = "operations"), (name = "meta"))
+    tags((name = "users"), (name = "apps"), (name = "groups"), (name = "authenticators"), (name = "factors"), (name = "outbox"), (name = "features"), (name = "policies"), (name = "logs"), (name = "keys"), (name = "operations"), (name = "meta"))
 )]
 pub struct ApiDoc;
 

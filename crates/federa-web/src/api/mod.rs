@@ -5,6 +5,7 @@ pub mod authenticators;
 pub mod factors;
 pub mod features;
 pub mod groups;
+pub mod keys;
 pub mod logs;
 pub mod policies;
 pub mod users;
@@ -25,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .merge(features::routes())
         .merge(policies::routes())
         .merge(logs::routes())
+        .merge(keys::routes())
         .merge(crate::openapi::routes())
 }
 
