@@ -104,7 +104,7 @@ impl Certificate {
     }
 
     /// `SubjectPublicKeyInfo` DER of the RSA key.
-    pub(crate) fn spki_der(&self) -> &[u8] {
+    pub fn spki_der(&self) -> &[u8] {
         &self.spki_der
     }
 

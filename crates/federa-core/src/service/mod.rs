@@ -11,6 +11,7 @@ pub mod oauth;
 pub mod orgs;
 pub mod policies;
 pub mod ratelimit;
+pub mod saml_idp;
 pub mod sessions;
 pub mod signin;
 pub mod simulate;

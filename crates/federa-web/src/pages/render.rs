@@ -12,7 +12,7 @@ pub struct Templates {
     env: Environment<'static>,
 }
 
-const TEMPLATES: [(&str, &str); 11] = [
+const TEMPLATES: [(&str, &str); 12] = [
     ("base.html", include_str!("../../templates/base.html")),
     (
         "identify.html",
@@ -33,6 +33,10 @@ const TEMPLATES: [(&str, &str); 11] = [
     ),
     ("me.html", include_str!("../../templates/me.html")),
     ("passkey.html", include_str!("../../templates/passkey.html")),
+    (
+        "saml_post.html",
+        include_str!("../../templates/saml_post.html"),
+    ),
 ];
 
 impl Templates {
