@@ -374,6 +374,16 @@ async fn bad_requests_get_pages_or_oauth_errors(h: &Harness) {
         query_of(&loc).contains_key("code"),
         "no loop after the fresh sign-in"
     );
+    // Regression: a forged or replayed return marker does not waive prompt=login.
+    for marker in ["0", "v1.AAAA.BBBB"] {
+        let r = b
+            .get(&authorize_path(
+                &c,
+                &[("prompt", "login"), ("federa_login_after", marker)],
+            ))
+            .await;
+        assert_eq!(r.location.as_deref(), Some("/login"), "marker {marker}");
+    }
 }
 http_test!(bad_requests_get_pages_or_oauth_errors);
 

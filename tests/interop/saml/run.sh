@@ -19,6 +19,12 @@ if ! command -v xmlsec1 >/dev/null 2>&1; then
   apt-get update -q && apt-get install -y -q xmlsec1
 fi
 
+if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import ensurepip' 2>/dev/null; then
+  echo "saml-interop: installing Debian's python3-venv"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q && apt-get install -y -q python3 python3-venv
+fi
+
 venv="$target/interop-saml-venv"
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import saml2' 2>/dev/null; then
   echo "saml-interop: creating $venv with pysaml2"

@@ -32,10 +32,79 @@ use serde::{Deserialize, Serialize};
 
 /// How long an authorization code lives.
 pub const CODE_TTL_MS: i64 = 120_000;
-/// The query parameter the sign-in adds to the authorize URL it returns to: the time the
-/// sign-in started, so `prompt=login` and `max_age` count it as the fresh authentication.
-/// (Only the user's own browser can set it, and the ID token's `auth_time` tells the truth.)
+/// The query parameter the sign-in adds to the authorize URL it returns to, so that
+/// `prompt=login` and `max_age` count the sign-in just made as the fresh authentication. Its
+/// value is sealed with the master key and binds the time the sign-in started to this exact
+/// request; it is accepted once, within the sign-in flow's lifetime, so it cannot be forged,
+/// moved to another request or replayed to skip a forced re-authentication.
 pub const LOGIN_AFTER_PARAM: &str = "federa_login_after";
+const LOGIN_AFTER_PURPOSE: &str = "authorize-login-after";
+
+fn request_hash(pairs: &[(String, String)]) -> String {
+    let mut text = String::new();
+    for (k, v) in pairs.iter().filter(|(k, _)| k != LOGIN_AFTER_PARAM) {
+        text.push_str(&format!("{}={}\n", k.len(), k));
+        text.push_str(&format!("{}={}\n", v.len(), v));
+    }
+    crate::system::sha256_hex(text.as_bytes())
+}
+
+#[derive(Serialize, Deserialize)]
+struct LoginAfter {
+    t: i64,
+    h: String,
+}
+
+/// The sign-in start time a marker proves for this request, consuming the marker.
+async fn verified_login_after(
+    ctx: &Ctx,
+    org: &Org,
+    pairs: &[(String, String)],
+) -> Result<Option<Timestamp>, CoreError> {
+    let markers: Vec<&String> = pairs
+        .iter()
+        .filter(|(k, _)| k == LOGIN_AFTER_PARAM)
+        .map(|(_, v)| v)
+        .collect();
+    let [marker] = markers.as_slice() else {
+        return Ok(None);
+    };
+    let Ok(plain) = ctx.secrets.open(LOGIN_AFTER_PURPOSE, marker) else {
+        return Ok(None);
+    };
+    let Ok(m) = serde_json::from_slice::<LoginAfter>(plain.expose()) else {
+        return Ok(None);
+    };
+    let now = ctx.clock.now();
+    if m.h != request_hash(pairs) || now.0.saturating_sub(m.t) > signin::FLOW_TTL_MS || m.t > now.0
+    {
+        return Ok(None);
+    }
+    let once = ctx
+        .store
+        .remember_once(
+            &org.id,
+            LOGIN_AFTER_PURPOSE,
+            &crate::system::sha256_hex(marker.as_bytes()),
+            Timestamp(m.t + signin::FLOW_TTL_MS),
+            now,
+        )
+        .await?;
+    Ok(once.then_some(Timestamp(m.t)))
+}
+
+fn login_after_marker(
+    ctx: &Ctx,
+    pairs: &[(String, String)],
+    t: Timestamp,
+) -> Result<String, CoreError> {
+    let m = serde_json::to_vec(&LoginAfter {
+        t: t.0,
+        h: request_hash(pairs),
+    })
+    .map_err(|e| CoreError::Internal(e.to_string()))?;
+    ctx.secrets.seal(ctx.rng.as_ref(), LOGIN_AFTER_PURPOSE, &m)
+}
 
 /// What the authorize endpoint answers.
 #[derive(Debug)]
@@ -126,11 +195,7 @@ pub async fn authorize(
     client: &Client,
 ) -> Result<AuthorizeOutcome, CoreError> {
     let issuer = Issuer::own(issuer).map_err(|e| CoreError::Internal(e.to_string()))?;
-    let login_after = pairs
-        .iter()
-        .find(|(k, _)| k == LOGIN_AFTER_PARAM)
-        .and_then(|(_, v)| v.parse::<i64>().ok())
-        .map(Timestamp);
+    let login_after = verified_login_after(ctx, org, &pairs).await?;
     let params = AuthorizeParams::from_pairs(
         pairs
             .iter()
@@ -180,10 +245,14 @@ pub async fn authorize(
         });
         too_old || req.prompt.contains(Prompt::Login)
     };
-    let back_here = |started: Timestamp| -> String {
+    let back_here = |started: Timestamp| -> Result<String, CoreError> {
         let base: String = strip_param(here, LOGIN_AFTER_PARAM);
         let sep = if base.contains('?') { '&' } else { '?' };
-        format!("{base}{sep}{LOGIN_AFTER_PARAM}={}", started.0)
+        let marker: String = url::form_urlencoded::byte_serialize(
+            login_after_marker(ctx, &pairs, started)?.as_bytes(),
+        )
+        .collect();
+        Ok(format!("{base}{sep}{LOGIN_AFTER_PARAM}={marker}"))
     };
     let session = match session {
         Some(s) if !forced(&s) => s,
@@ -205,7 +274,7 @@ pub async fn authorize(
                 ctx,
                 org,
                 &app.id,
-                &back_here(now),
+                &back_here(now)?,
                 AppSignIn::Fresh {
                     login_hint: req.login_hint.as_deref(),
                 },
@@ -264,7 +333,7 @@ pub async fn authorize(
                 ctx,
                 org,
                 &app.id,
-                &back_here(now),
+                &back_here(now)?,
                 AppSignIn::StepUp(&session),
                 acr.as_deref(),
                 client,
