@@ -146,7 +146,7 @@ fn algorithm<'a>(node: roxmltree::Node<'a, '_>) -> Result<&'a str> {
     })
 }
 
-fn check_signed_info(sig: roxmltree::Node<'_, '_>, id: &str) -> Result<()> {
+pub(crate) fn check_signed_info(sig: roxmltree::Node<'_, '_>, id: &str) -> Result<()> {
     let signed_info = child(sig, "SignedInfo")?;
     let c14n = algorithm(child(signed_info, "CanonicalizationMethod")?)?;
     if c14n != ns::ALG_EXC_C14N {

@@ -63,6 +63,105 @@ pub enum SamlError {
     /// A value the builder was given cannot be emitted (e.g. an empty issuer).
     #[error("cannot build SAML message: {0}")]
     Build(String),
+    /// SP side: the IdP answered with a status other than Success (SAML Core §3.2.2.2). The
+    /// codes are the top-level code first, then each nested code (e.g. `...:Responder`,
+    /// `...:NoPassive`).
+    #[error("the IdP answered with status {codes:?}{}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    Status {
+        /// StatusCode values, outermost first.
+        codes: Vec<String>,
+        /// `StatusMessage`, if any (IdP-supplied text: log it, do not show it as trusted).
+        message: Option<String>,
+    },
+    /// SAML `Version` other than 2.0 on the Response or the Assertion.
+    #[error("SAML Version {0:?} is not supported; 2.0 is required")]
+    UnsupportedVersion(String),
+    /// Signature wrapping (XSW): an extra or misplaced Response, Assertion or Signature, or a
+    /// signature that does not cover the element that would be consumed.
+    #[error("signature wrapping refused: {0}")]
+    Wrapping(String),
+    /// Two elements carry the same ID (or a namespaced ID attribute was used).
+    #[error("duplicate or ambiguous ID attribute {0:?}: IDs must be unique and unprefixed")]
+    DuplicateId(String),
+    /// A comment or processing instruction inside the message (comment injection can truncate
+    /// the text a parser returns while leaving the signature valid).
+    #[error("a {kind} inside <{element}> is refused")]
+    ForbiddenNode {
+        /// `comment` or `processing instruction`.
+        kind: &'static str,
+        /// The element it was found in.
+        element: String,
+    },
+    /// The Response carries no Assertion or EncryptedAssertion.
+    #[error("the Response carries no assertion")]
+    NoAssertion,
+    /// An issuer other than the configured IdP.
+    #[error("issuer {found:?} is not the expected IdP {expected:?}")]
+    IssuerMismatch {
+        /// The configured IdP entity id.
+        expected: String,
+        /// What the message said.
+        found: String,
+    },
+    /// `Response/@Destination` is not the ACS URL.
+    #[error("Destination {found:?} is not this ACS URL {expected:?}")]
+    DestinationMismatch {
+        /// The ACS URL.
+        expected: String,
+        /// What the Response said (None: absent on a signed Response).
+        found: Option<String>,
+    },
+    /// `SubjectConfirmationData/@Recipient` is not the ACS URL.
+    #[error("SubjectConfirmationData Recipient {found:?} is not this ACS URL {expected:?}")]
+    RecipientMismatch {
+        /// The ACS URL.
+        expected: String,
+        /// What the assertion said.
+        found: Option<String>,
+    },
+    /// The SP entity id is not among the audiences of an AudienceRestriction.
+    #[error("audience {expected:?} is not in the AudienceRestriction {found:?}")]
+    AudienceMismatch {
+        /// The SP entity id.
+        expected: String,
+        /// The audiences of the failing restriction.
+        found: Vec<String>,
+    },
+    /// `InResponseTo` does not match the request this SP sent.
+    #[error("InResponseTo {found:?} does not match the outstanding request {expected:?}")]
+    InResponseToMismatch {
+        /// The request id the SP expects (None: no request outstanding).
+        expected: Option<String>,
+        /// What the message said.
+        found: Option<String>,
+    },
+    /// An IdP-initiated (unsolicited) response while those are not allowed.
+    #[error(
+        "unsolicited (IdP-initiated) response refused: no request is outstanding and unsolicited responses are not allowed"
+    )]
+    Unsolicited,
+    /// No SubjectConfirmation satisfies the bearer rules (method, Recipient, times).
+    #[error("subject confirmation refused: {0}")]
+    SubjectConfirmation(String),
+    /// A validity window ended (beyond the allowed clock skew).
+    #[error("{what} expired at {at}")]
+    Expired {
+        /// Which instant (e.g. `Conditions/@NotOnOrAfter`).
+        what: &'static str,
+        /// The instant, as written.
+        at: String,
+    },
+    /// A validity window has not started yet (beyond the allowed clock skew).
+    #[error("{what} is in the future ({at})")]
+    NotYetValid {
+        /// Which instant (e.g. `Conditions/@NotBefore`).
+        what: &'static str,
+        /// The instant, as written.
+        at: String,
+    },
+    /// An EncryptedAssertion that cannot be decrypted with the SP's keys.
+    #[error("EncryptedAssertion cannot be decrypted: {0}")]
+    Decryption(String),
 }
 
 impl SamlError {

@@ -7,6 +7,7 @@
 //! - [`authn_request`]: `UnverifiedAuthnRequest` → `AuthnRequest` with the SP's signature policy.
 //! - [`request_builder`]: AuthnRequest XML for the SP side (and tests).
 //! - [`response`]: the signed (optionally encrypted) Response, with the `OktaAuth` extension.
+//! - [`sp`]: the SP-side Response validator (`UnverifiedResponse` → `ValidatedAssertion`).
 //! - [`metadata`]: IdP metadata out, SP metadata in.
 //! - [`identity`] / [`cert`]: the IdP's RSA key + certificate; peer certificates.
 //! - [`dsig`] / [`xmlenc`]: XML-DSig and XML-Enc profiles on top of bergshamra and aws-lc.
@@ -22,6 +23,7 @@ pub mod metadata;
 pub mod ns;
 pub mod request_builder;
 pub mod response;
+pub mod sp;
 pub mod xml;
 pub mod xmlenc;
 
@@ -41,4 +43,5 @@ pub use request_builder::{AuthnRequestParams, build_authn_request};
 pub use response::{
     Attribute, BuiltResponse, NameId, ResponseOptions, ResponseParams, SignMode, build_response,
 };
+pub use sp::{DecryptionKey, SpExpectations, UnverifiedResponse, ValidatedAssertion};
 pub use xmlenc::{Encryption, KeyTransport};

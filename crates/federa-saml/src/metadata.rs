@@ -81,6 +81,86 @@ pub fn idp_metadata_xml(md: &IdpMetadata) -> Result<String> {
     Ok(s)
 }
 
+/// What the SP publishes about itself (the SP org's per-IdP metadata, SAML Metadata §2.4.4).
+#[derive(Debug, Clone)]
+pub struct SpMetadataOut {
+    /// The SP entity id.
+    pub entity_id: String,
+    /// The ACS URL (HTTP-POST binding).
+    pub acs_url: String,
+    /// Certificates published with `use="signing"` (signed AuthnRequests).
+    pub signing_certs: Vec<Certificate>,
+    /// Certificates published with `use="encryption"` (the IdP encrypts assertions to them).
+    pub encryption_certs: Vec<Certificate>,
+    /// Supported NameID formats.
+    pub name_id_formats: Vec<String>,
+    /// `AuthnRequestsSigned`.
+    pub authn_requests_signed: bool,
+    /// `WantAssertionsSigned`.
+    pub want_assertions_signed: bool,
+}
+
+/// Serialize the SP's `md:EntityDescriptor` with one `SPSSODescriptor`: signing and
+/// encryption `KeyDescriptor`s (the encryption ones list the XML Encryption methods the SP
+/// accepts), NameID formats and one HTTP-POST `AssertionConsumerService` (index 0, default).
+pub fn sp_metadata_xml(md: &SpMetadataOut) -> Result<String> {
+    for (field, v) in [("entity id", &md.entity_id), ("ACS URL", &md.acs_url)] {
+        if v.trim().is_empty() {
+            return Err(SamlError::Build(format!("{field} is empty")));
+        }
+        xml::check_chars(field, v)?;
+    }
+    if md.encryption_certs.is_empty() {
+        return Err(SamlError::Build(
+            "SP metadata needs at least one encryption certificate".into(),
+        ));
+    }
+    let mut s = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><md:EntityDescriptor xmlns:md="{}" xmlns:ds="{}" entityID="{}"><md:SPSSODescriptor AuthnRequestsSigned="{}" WantAssertionsSigned="{}" protocolSupportEnumeration="{}">"#,
+        ns::METADATA,
+        ns::DSIG,
+        xml::attr(&md.entity_id),
+        md.authn_requests_signed,
+        md.want_assertions_signed,
+        ns::PROTOCOL
+    );
+    for (usage, certs) in [
+        ("signing", &md.signing_certs),
+        ("encryption", &md.encryption_certs),
+    ] {
+        for c in certs {
+            s.push_str(&format!(
+                r#"<md:KeyDescriptor use="{usage}"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"#,
+                c.to_base64()
+            ));
+            if usage == "encryption" {
+                for alg in [
+                    ns::ALG_AES256_GCM,
+                    ns::ALG_RSA_OAEP_11,
+                    ns::ALG_RSA_OAEP_MGF1P,
+                ] {
+                    s.push_str(&format!(r#"<md:EncryptionMethod Algorithm="{alg}"/>"#));
+                }
+            }
+            s.push_str("</md:KeyDescriptor>");
+        }
+    }
+    for f in &md.name_id_formats {
+        xml::check_chars("NameID format", f)?;
+        s.push_str(&format!(
+            "<md:NameIDFormat>{}</md:NameIDFormat>",
+            xml::text(f)
+        ));
+    }
+    s.push_str(&format!(
+        r#"<md:AssertionConsumerService Binding="{}" Location="{}" index="0" isDefault="true"/>"#,
+        ns::BINDING_POST,
+        xml::attr(&md.acs_url)
+    ));
+    s.push_str("</md:SPSSODescriptor></md:EntityDescriptor>");
+    Ok(s)
+}
+
 /// One `md:AssertionConsumerService`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssertionConsumerService {
