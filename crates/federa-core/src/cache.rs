@@ -11,11 +11,14 @@ use std::sync::{Arc, Mutex};
 /// Most keys kept per cache before it is cleared (bounded memory with many orgs).
 const MAX_ENTRIES: usize = 4096;
 
+/// Values by `(org, kid)`.
+type ByKid<V> = Arc<Mutex<HashMap<(OrgId, String), Arc<V>>>>;
+
 /// The caches.
 #[derive(Default, Clone)]
 pub struct Caches {
-    jws: Arc<Mutex<HashMap<(OrgId, String), Arc<SigningKey>>>>,
-    saml: Arc<Mutex<HashMap<(OrgId, String), Arc<SigningIdentity>>>>,
+    jws: ByKid<SigningKey>,
+    saml: ByKid<SigningIdentity>,
 }
 
 impl std::fmt::Debug for Caches {

@@ -28,11 +28,21 @@ pub enum FetchError {
     TooLarge(String, usize),
 }
 
-/// The port: GET a URL, return the body.
+/// The port: GET a URL, or POST a form, and return the body.
 #[async_trait]
 pub trait Fetch: Send + Sync {
     /// GETs `url` and returns at most `max_bytes` of body (more is an error).
     async fn get(&self, url: &str, max_bytes: usize) -> Result<Vec<u8>, FetchError>;
+    /// POSTs `form` (`application/x-www-form-urlencoded`) with optional HTTP Basic
+    /// credentials; returns the status and at most `max_bytes` of body, whatever the status
+    /// (an OAuth token endpoint answers errors as JSON bodies).
+    async fn post_form(
+        &self,
+        url: &str,
+        basic: Option<(&str, &str)>,
+        form: &[(&str, &str)],
+        max_bytes: usize,
+    ) -> Result<(u16, Vec<u8>), FetchError>;
 }
 
 /// Which addresses outbound requests may reach.
@@ -119,9 +129,13 @@ impl HttpFetcher {
     }
 }
 
-#[async_trait]
-impl Fetch for HttpFetcher {
-    async fn get(&self, raw: &str, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
+impl HttpFetcher {
+    /// Checks the URL and its addresses against the policy; a client pinned to the checked
+    /// address, the URL and the host for messages.
+    async fn client_for(
+        &self,
+        raw: &str,
+    ) -> Result<(reqwest::Client, url::Url, String), FetchError> {
         let url = url::Url::parse(raw).map_err(|_| FetchError::BadUrl(raw.into()))?;
         if !matches!(url.scheme(), "http" | "https") || !url.username().is_empty() {
             return Err(FetchError::BadUrl(raw.into()));
@@ -165,7 +179,37 @@ impl Fetch for HttpFetcher {
             .resolve(&name, addr)
             .build()
             .map_err(|e| FetchError::Network(host.clone(), e.to_string()))?;
-        let mut res = client
+        Ok((client, url, host))
+    }
+}
+
+async fn read_capped(
+    mut res: reqwest::Response,
+    host: String,
+    max_bytes: usize,
+) -> Result<Vec<u8>, FetchError> {
+    if res.content_length().is_some_and(|l| l > max_bytes as u64) {
+        return Err(FetchError::TooLarge(host, max_bytes));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = res
+        .chunk()
+        .await
+        .map_err(|e| FetchError::Network(host.clone(), e.to_string()))?
+    {
+        if body.len() + chunk.len() > max_bytes {
+            return Err(FetchError::TooLarge(host, max_bytes));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+#[async_trait]
+impl Fetch for HttpFetcher {
+    async fn get(&self, raw: &str, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
+        let (client, url, host) = self.client_for(raw).await?;
+        let res = client
             .get(url)
             .send()
             .await
@@ -173,21 +217,30 @@ impl Fetch for HttpFetcher {
         if res.status().as_u16() != 200 {
             return Err(FetchError::Status(host, res.status().as_u16()));
         }
-        if res.content_length().is_some_and(|l| l > max_bytes as u64) {
-            return Err(FetchError::TooLarge(host, max_bytes));
+        read_capped(res, host, max_bytes).await
+    }
+
+    async fn post_form(
+        &self,
+        raw: &str,
+        basic: Option<(&str, &str)>,
+        form: &[(&str, &str)],
+        max_bytes: usize,
+    ) -> Result<(u16, Vec<u8>), FetchError> {
+        let (client, url, host) = self.client_for(raw).await?;
+        let mut req = client.post(url).form(form);
+        if let Some((user, password)) = basic {
+            // RFC 6749 §2.3.1: form-urlencode both parts before Basic encoding.
+            let enc =
+                |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            req = req.basic_auth(enc(user), Some(enc(password)));
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = res
-            .chunk()
+        let res = req
+            .send()
             .await
-            .map_err(|e| FetchError::Network(host.clone(), e.to_string()))?
-        {
-            if body.len() + chunk.len() > max_bytes {
-                return Err(FetchError::TooLarge(host, max_bytes));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+            .map_err(|e| FetchError::Network(host.clone(), e.to_string()))?;
+        let status = res.status().as_u16();
+        Ok((status, read_capped(res, host, max_bytes).await?))
     }
 }
 

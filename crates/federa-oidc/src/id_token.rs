@@ -52,6 +52,10 @@ pub struct IdTokenClaims {
     /// The compact JWE `okta_auth` claim, for org2org apps.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub okta_auth: Option<String>,
+    /// Standard claims released by the granted scopes (`email`, `email_verified`, `name`,
+    /// `preferred_username`, ...), OIDC Core §5.4.
+    #[serde(flatten)]
+    pub profile: serde_json::Map<String, serde_json::Value>,
 }
 
 /// JWT access token claims (Okta shape). Times are unix seconds.

@@ -41,6 +41,7 @@ fn id_claims() -> IdTokenClaims {
         idp: Some("00oidp".into()),
         at_hash: Some(at_hash("access", JwsAlg::Rs256)),
         okta_auth: Some("eyJ.jwe.x.y.z".into()),
+        profile: serde_json::Map::new(),
     }
 }
 

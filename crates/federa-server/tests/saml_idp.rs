@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::browser::{Browser, Page, alert, csrf};
+use common::browser::{Browser, Page, alert, attr_after, csrf, unescape};
 use common::{Harness, user_body};
 use federa_jose::SystemRng;
 use federa_saml::{
@@ -127,22 +127,6 @@ async fn finish_login(b: &Browser<'_>, p: &Page, login: &str) -> Page {
 fn local(location: &str) -> String {
     assert!(location.starts_with('/'), "a local redirect: {location}");
     location.to_string()
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&#x2f;", "/")
-        .replace("&#x27;", "'")
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-fn attr_after(html: &str, marker: &str) -> Option<String> {
-    let i = html.find(marker)? + marker.len();
-    let rest = &html[i..];
-    let j = rest.find("value=\"")? + "value=\"".len();
-    Some(unescape(rest[j..].split('"').next()?))
 }
 
 /// The POST-binding form: action, the decoded Response XML, RelayState.

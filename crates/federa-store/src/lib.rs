@@ -4,10 +4,12 @@
 //! migration directory. Every query on tenant data filters by org id.
 
 mod apps;
+mod broker;
 mod engine;
 mod error;
 mod factors;
 mod groups;
+mod idps;
 mod logs;
 mod orgs;
 mod sessions;

@@ -52,9 +52,14 @@ impl Modify for Ssws {
         crate::api::policies::assign_policy, crate::api::policies::simulate_policy,
         crate::api::logs::list_logs,
         crate::api::keys::rotate_keys,
+        crate::api::idps::create_idp, crate::api::idps::list_idps, crate::api::idps::get_idp,
+        crate::api::idps::replace_idp, crate::api::idps::delete_idp, crate::api::idps::idp_lifecycle,
+        crate::api::idps::create_idp_key, crate::api::idps::list_idp_keys, crate::api::idps::get_idp_key,
+        crate::api::idps::delete_idp_key, crate::api::idps::sp_metadata, crate::api::idps::sp_metadata_alias,
+        crate::api::idps::sp_jwks,
     ),
     modifiers(&Ssws),
-    tags((name = "users"), (name = "apps"), (name = "groups"), (name = "authenticators"), (name = "factors"), (name = "outbox"), (name = "features"), (name = "policies"), (name = "logs"), (name = "keys"), (name = "operations"), (name = "meta"))
+    tags((name = "users"), (name = "apps"), (name = "idps"), (name = "groups"), (name = "authenticators"), (name = "factors"), (name = "outbox"), (name = "features"), (name = "policies"), (name = "logs"), (name = "keys"), (name = "operations"), (name = "meta"))
 )]
 pub struct ApiDoc;
 

@@ -4,6 +4,7 @@ pub mod app;
 pub mod engine;
 pub mod factor;
 pub mod group;
+pub mod idp;
 pub mod org;
 pub mod session;
 pub mod token;

@@ -4,7 +4,9 @@
 //! leaves nothing behind.
 
 mod apps;
+mod broker;
 mod factors;
+mod idps;
 mod logs;
 mod sessions;
 mod webauthn;
@@ -13,7 +15,9 @@ pub use apps::{
     AppRepo, CodeTake, KeyUse, OAuthRepo, RefreshTake, StoredApp, StoredCode, StoredKey,
     StoredToken,
 };
+pub use broker::{BrokerRepo, BrokerState};
 pub use factors::FactorRepo;
+pub use idps::{IdpKeyDelete, IdpRepo, StoredIdp, StoredIdpKey};
 pub use logs::LogRepo;
 pub use sessions::SessionRepo;
 pub use webauthn::{CeremonyKind, WebauthnCeremony, WebauthnCredential, WebauthnRepo, WebauthnUse};
@@ -234,6 +238,8 @@ pub trait Store:
     + WebauthnRepo
     + AppRepo
     + OAuthRepo
+    + BrokerRepo
+    + IdpRepo
 {
     /// Checks that the database answers.
     async fn ping(&self) -> StoreResult<()>;

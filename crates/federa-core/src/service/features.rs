@@ -130,9 +130,7 @@ pub async fn lifecycle(
         return Ok(feature);
     }
     if !enable {
-        // No IdP objects exist before the federation work (issue: IdPs and claims sharing):
-        // the org's IdPs with their trustClaims / mapAMRClaims go here once they do.
-        let idps: Vec<IdpTrust> = Vec::new();
+        let idps: Vec<IdpTrust> = crate::service::idps::guard_views(ctx, org).await?;
         let org_policies = policies::load(ctx, org).await?;
         let active = authenticators::active_methods(ctx, org).await?;
         check_trust_change(&TrustGuardInput {

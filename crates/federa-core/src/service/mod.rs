@@ -2,10 +2,12 @@
 
 pub mod apps;
 pub mod authenticators;
+pub mod broker;
 pub mod defaults;
 pub mod factors;
 pub mod features;
 pub mod groups;
+pub mod idps;
 pub mod keys;
 pub mod oauth;
 pub mod orgs;

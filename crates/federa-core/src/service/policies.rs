@@ -265,8 +265,8 @@ pub async fn access_policy_of_app(
 }
 
 /// Resolves references for federa-policy's checks. Users, groups and apps are looked up in the
-/// store (in a first pass the ids are only recorded); zones and IdPs do not exist in Federa yet,
-/// so any reference to one is unknown.
+/// store (in a first pass the ids are only recorded); IdPs are the org's IdP objects; zones do
+/// not exist in Federa yet, so any reference to one is unknown.
 struct Refs {
     users: Option<HashSet<String>>,
     groups: Option<HashSet<String>>,
@@ -275,6 +275,7 @@ struct Refs {
     asked_groups: RefCell<Vec<GroupId>>,
     asked_apps: RefCell<Vec<AppId>>,
     authenticators: Vec<Authenticator>,
+    idps: HashSet<String>,
 }
 
 impl RefResolver for Refs {
@@ -289,8 +290,8 @@ impl RefResolver for Refs {
     fn zone_exists(&self, _id: &ZoneId) -> bool {
         false
     }
-    fn idp_exists(&self, _id: &IdpId) -> bool {
-        false
+    fn idp_exists(&self, id: &IdpId) -> bool {
+        self.idps.contains(id.as_str())
     }
     fn app_exists(&self, id: &AppId) -> bool {
         self.asked_apps.borrow_mut().push(id.clone());
@@ -331,6 +332,11 @@ async fn check_refs(ctx: &Ctx, org: &OrgId, doc: Doc<'_>) -> Result<(), CoreErro
         asked_groups: RefCell::new(Vec::new()),
         asked_apps: RefCell::new(Vec::new()),
         authenticators,
+        idps: crate::service::idps::list_all(ctx, org)
+            .await?
+            .into_iter()
+            .map(|i| i.id.to_string())
+            .collect(),
     };
     run_check(&doc, &refs).map_err(policy_error)?;
     let mut users = HashSet::new();
@@ -589,9 +595,8 @@ pub async fn rule(
 async fn check_rule_saveable(ctx: &Ctx, org: &OrgId, rule: &AnyRule) -> Result<(), CoreError> {
     if let AnyRule::SignOn(r) = rule {
         let active = crate::service::authenticators::active_methods(ctx, org).await?;
-        // No IdP objects exist before the federation work; an active IdP with trustClaims
-        // will also make such a rule saveable then.
-        save_rules::check_sign_on_rule(r, &active, false).map_err(policy_error)?;
+        let trusting = crate::service::idps::any_trusting(ctx, org).await?;
+        save_rules::check_sign_on_rule(r, &active, trusting).map_err(policy_error)?;
     }
     Ok(())
 }

@@ -5,7 +5,9 @@
 use crate::ctx::Ctx;
 use crate::error::CoreError;
 use crate::model::{Engine as OrgEngine, Org};
-use crate::service::{authenticators, groups, policies, users};
+use crate::service::{authenticators, groups, idps, policies, users};
+use federa_claims::okta_auth::{OktaAuthInput, OuterBinding};
+use federa_claims::trust::{IdpTrustConfig, OrgFeatures, Protocol, TrustInput, UpstreamClaims};
 use federa_claims::{AuthenticatorKey, ClaimsOutcome, Engine};
 use federa_policy::eval::AuthenticatorMethods;
 use federa_policy::simulate::{
@@ -67,22 +69,49 @@ pub async fn run(
     } else {
         Vec::new()
     };
-    // IdP objects arrive with the federation work. Until then an IdP entry names an IdP that
-    // does not exist, which is bad input: simulating it would treat the session as federated.
+    // An IdP entry must name an active IdP of the org; its claims are credited by the same
+    // trust rules (federa-claims `trust::evaluate`) as a real federated sign-in.
+    let org_idps = idps::list_all(ctx, &org.id).await?;
+    let mut used: Vec<SimIdp> = Vec::new();
     for (i, v) in req.verifications.iter().enumerate() {
         if let SimSource::Idp { idp_id } = &v.source {
-            return Err(CoreError::invalid(
-                format!("verifications[{i}].source.idpId"),
-                format!(
-                    "no identity provider '{}' exists in this org",
-                    idp_id.as_str().chars().take(64).collect::<String>()
-                ),
-            ));
+            let field = format!("verifications[{i}].source.idpId");
+            let shown = idp_id.as_str().chars().take(64).collect::<String>();
+            let idp = org_idps.iter().find(|p| &p.id == idp_id).ok_or_else(|| {
+                CoreError::invalid(
+                    &field,
+                    format!("no identity provider '{shown}' exists in this org"),
+                )
+            })?;
+            if !idp.is_active() {
+                return Err(CoreError::invalid(
+                    &field,
+                    format!("identity provider '{shown}' is not active"),
+                ));
+            }
+            if !used.iter().any(|u| &u.config.idp_id == idp_id) {
+                used.push(SimIdp {
+                    config: idp.trust_config(),
+                    issuer: match (&idp.oidc, &idp.saml) {
+                        (Some(o), _) => o.issuer.clone(),
+                        (None, Some(s)) => s.issuer.clone(),
+                        (None, None) => String::new(),
+                    },
+                });
+            }
         }
     }
-    let resolve = |_: &IdpId, _: &SimVerification, _: Timestamp| ClaimsOutcome {
-        credited: Vec::new(),
-        ignored: Vec::new(),
+    let features = if used.is_empty() {
+        OrgFeatures::default()
+    } else {
+        idps::claims_features(ctx, &org.id).await?
+    };
+    let resolve = |id: &IdpId, v: &SimVerification, at: Timestamp| match used
+        .iter()
+        .find(|u| &u.config.idp_id == id)
+    {
+        Some(idp) => credit_idp(idp, features, v, at),
+        None => ClaimsOutcome::default(),
     };
     let engine = match org.engine {
         OrgEngine::Identity => Engine::Identity,
@@ -102,4 +131,77 @@ pub async fn run(
         resolve_idp: &resolve,
     };
     simulate(&req, &sctx).map_err(policies::policy_error)
+}
+
+/// An IdP named by a simulated verification.
+struct SimIdp {
+    config: IdpTrustConfig,
+    /// The issuer the broker requires of the outer token / assertion.
+    issuer: String,
+}
+
+/// Credits one simulated IdP verification as the broker would credit the carriers of a
+/// verified upstream response. The simulated outer token is taken to be consistent: its issuer
+/// is the IdP's configured issuer, and its audience and subject are the ones the `okta_auth`
+/// payload names (so only an issuer mismatch of the payload can be simulated).
+fn credit_idp(
+    idp: &SimIdp,
+    features: OrgFeatures,
+    v: &SimVerification,
+    at: Timestamp,
+) -> ClaimsOutcome {
+    let okta_auth_bytes = v.okta_auth.as_ref().map(|p| p.to_string().into_bytes());
+    let okta_auth = okta_auth_bytes
+        .as_deref()
+        .map(|b| match idp.config.protocol {
+            Protocol::Saml => OktaAuthInput::Saml(b),
+            Protocol::Oidc => OktaAuthInput::OidcPlaintext(b),
+        });
+    let audiences: Vec<String> = match v.okta_auth.as_ref().and_then(|p| p.get("aud")) {
+        Some(serde_json::Value::String(s)) => vec![s.clone()],
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let subject = v
+        .okta_auth
+        .as_ref()
+        .and_then(|p| p.get("sub"))
+        .and_then(|s| s.as_str())
+        .unwrap_or("");
+    let session_amr: Option<Vec<String>> = match (idp.config.protocol, &v.amr) {
+        (Protocol::Saml, Some(serde_json::Value::Array(a))) => Some(
+            a.iter()
+                .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+                .collect(),
+        ),
+        (Protocol::Saml, Some(serde_json::Value::String(s))) => Some(vec![s.clone()]),
+        (Protocol::Saml, Some(other)) => Some(vec![other.to_string()]),
+        _ => None,
+    };
+    let claims = UpstreamClaims {
+        okta_auth,
+        oidc_amr: match idp.config.protocol {
+            Protocol::Oidc => v.amr.as_ref(),
+            Protocol::Saml => None,
+        },
+        saml_session_amr: session_amr.as_deref(),
+        oidc_acr: None,
+        authn_context_class_ref: None,
+    };
+    federa_claims::trust::evaluate(&TrustInput {
+        idp: &idp.config,
+        features,
+        claims,
+        outer: OuterBinding {
+            issuer: &idp.issuer,
+            audiences: &audiences,
+            subject,
+            expected_engine: None,
+            authenticated_at: at,
+        },
+    })
+    .claims
 }

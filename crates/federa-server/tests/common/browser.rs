@@ -96,3 +96,21 @@ pub fn alert(html: &str) -> Option<String> {
     let i = html.find("role=\"alert\">")? + "role=\"alert\">".len();
     Some(html[i..].split('<').next().unwrap().to_string())
 }
+
+/// Undoes the HTML escaping of the templates (minijinja escapes `/` too).
+pub fn unescape(s: &str) -> String {
+    s.replace("&#x2f;", "/")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The `value` of the first input after `marker` (e.g. `name="SAMLResponse"`), unescaped.
+pub fn attr_after(html: &str, marker: &str) -> Option<String> {
+    let i = html.find(marker)? + marker.len();
+    let rest = &html[i..];
+    let j = rest.find("value=\"")? + "value=\"".len();
+    Some(unescape(rest[j..].split('"').next()?))
+}

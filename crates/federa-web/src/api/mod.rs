@@ -5,6 +5,7 @@ pub mod authenticators;
 pub mod factors;
 pub mod features;
 pub mod groups;
+pub mod idps;
 pub mod keys;
 pub mod logs;
 pub mod policies;
@@ -20,6 +21,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(users::routes())
         .merge(apps::routes())
+        .merge(idps::routes())
         .merge(groups::routes())
         .merge(authenticators::routes())
         .merge(factors::routes())

@@ -61,7 +61,19 @@ pub async fn page(
         }
     };
     let error = signin::take_error(&s.ctx, &mut flow).await?;
-    let html = render_step(&s, &po, &flow, error)?;
+    // "Sign in with {IdP}" buttons: the IdPs the routing rules offer for this flow.
+    let offered = match flow.state.step {
+        Step::Identify | Step::Password => {
+            let id = flow.state.login.clone().unwrap_or_default();
+            signin::routing(&s.ctx, &po.org, &flow, &id).await?.0
+        }
+        _ => Vec::new(),
+    };
+    let idps: Vec<minijinja::Value> = offered
+        .iter()
+        .map(|i| context! { href => format!("/sso/idps/{}", i.id), name => i.name.clone() })
+        .collect();
+    let html = render_step(&s, &po, &flow, error, idps)?;
     let mut res = Html(html).into_response();
     res.headers_mut().insert(
         axum::http::header::CACHE_CONTROL,
@@ -81,6 +93,7 @@ fn render_step(
     po: &PageOrg,
     flow: &Flow,
     error: Option<String>,
+    idps: Vec<minijinja::Value>,
 ) -> Result<String, PageError> {
     let st = &flow.state;
     let org_name = po.org.name.clone();
@@ -88,9 +101,9 @@ fn render_step(
     match &st.step {
         Step::Identify => s.templates.render(
             "identify.html",
-            context! { org_name, csrf, error, login => st.login.clone(), idps => Vec::<()>::new() },
+            context! { org_name, csrf, error, login => st.login.clone(), idps },
         ),
-        Step::Password => s.templates.render("password.html", context! { org_name, csrf, error, login => st.login.clone() }),
+        Step::Password => s.templates.render("password.html", context! { org_name, csrf, error, login => st.login.clone(), idps }),
         Step::Choose { options } => s.templates.render("choose.html", context! { org_name, csrf, error, options => Value::from(Serde(options)) }),
         Step::Verify { display, prompt, answer, .. } => {
             s.templates.render("verify.html", context! { org_name, csrf, error, display, prompt, answer => Value::from(Serde(answer)) })
@@ -139,6 +152,7 @@ fn after(po: &PageOrg, adv: Advance) -> Response {
                 set_cookie(FLOW_COOKIE, None, po.secure),
             ],
         ),
+        Advance::Federate { idp } => see_other(&format!("/sso/idps/{idp}"), vec![]),
     }
 }
 

@@ -2,6 +2,7 @@
 //! the protocols (OAuth error responses, SAML status or a readable page), never the admin
 //! API's error objects.
 
+pub mod broker;
 pub mod oidc;
 pub mod saml;
 
@@ -10,5 +11,8 @@ use axum::Router;
 
 /// Routes of the protocol endpoints.
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(oidc::routes()).merge(saml::routes())
+    Router::new()
+        .merge(oidc::routes())
+        .merge(saml::routes())
+        .merge(broker::routes())
 }

@@ -308,6 +308,7 @@ pub async fn authorize(
         None,
         Some(&app.id),
         acr.as_deref(),
+        session.idp_id.as_ref().map(|i| (i, auth_time(&session))),
     )
     .await?;
     match decision {
@@ -393,27 +394,6 @@ fn strip_param(here: &str, name: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::strip_param;
-
-    #[test]
-    fn strip_param_removes_only_the_named_parameter() {
-        assert_eq!(
-            strip_param(
-                "/oauth2/v1/authorize?a=1&federa_login_after=5&b=2",
-                "federa_login_after"
-            ),
-            "/oauth2/v1/authorize?a=1&b=2"
-        );
-        assert_eq!(
-            strip_param("/x?federa_login_after=5", "federa_login_after"),
-            "/x"
-        );
-        assert_eq!(strip_param("/x", "federa_login_after"), "/x");
-    }
-}
-
 /// Where RP-initiated logout may send the browser: `post_logout_redirect_uri` (with `state`)
 /// only when `id_token_hint` is an ID token this org signed (expired ones included) for a client
 /// that registered that exact URI.
@@ -460,4 +440,25 @@ pub async fn logout_target(
         url.query_pairs_mut().append_pair("state", s);
     }
     Ok(Some(url.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_param;
+
+    #[test]
+    fn strip_param_removes_only_the_named_parameter() {
+        assert_eq!(
+            strip_param(
+                "/oauth2/v1/authorize?a=1&federa_login_after=5&b=2",
+                "federa_login_after"
+            ),
+            "/oauth2/v1/authorize?a=1&b=2"
+        );
+        assert_eq!(
+            strip_param("/x?federa_login_after=5", "federa_login_after"),
+            "/x"
+        );
+        assert_eq!(strip_param("/x", "federa_login_after"), "/x");
+    }
 }

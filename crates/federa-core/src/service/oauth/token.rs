@@ -595,6 +595,7 @@ async fn issue(
             idp: Some(grant.idp.clone().unwrap_or_else(|| org.id.to_string())),
             at_hash: Some(at_hash(&access_token, key.alg())),
             okta_auth,
+            profile: profile_claims(user, &grant.scopes),
         };
         res.id_token = Some(sign_id_token(&claims, &key).map_err(internal)?);
     }
@@ -618,6 +619,41 @@ async fn issue(
         res.refresh_token = Some(refresh);
     }
     Ok(res)
+}
+
+/// The standard claims the granted scopes release (OIDC Core §5.4), for the ID token and
+/// userinfo.
+pub fn profile_claims(
+    user: &User,
+    scopes: &[String],
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut out = serde_json::Map::new();
+    let has = |s: &str| scopes.iter().any(|x| x == s);
+    if has("profile") {
+        let p = &user.profile;
+        out.insert("preferred_username".into(), p.login.clone().into());
+        let name = [p.first_name.as_deref(), p.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !name.is_empty() {
+            out.insert("name".into(), name.into());
+        }
+        if let Some(g) = &p.first_name {
+            out.insert("given_name".into(), g.clone().into());
+        }
+        if let Some(f) = &p.last_name {
+            out.insert("family_name".into(), f.clone().into());
+        }
+        out.insert("updated_at".into(), (user.last_updated.0 / 1000).into());
+    }
+    if has("email") {
+        // No `email_verified`: Federa does not prove that users own their profile email, and a
+        // relying party must not link accounts on an email nobody verified.
+        out.insert("email".into(), user.profile.email.clone().into());
+    }
+    out
 }
 
 /// A verified access token of this org: its claims, when it is valid, unexpired and not
@@ -689,29 +725,7 @@ pub async fn userinfo(
     }
     let mut out = serde_json::Map::new();
     out.insert("sub".into(), user.id.to_string().into());
-    if scopes.iter().any(|s| s == "profile") {
-        let p = &user.profile;
-        out.insert("preferred_username".into(), p.login.clone().into());
-        let name = [p.first_name.as_deref(), p.last_name.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if !name.is_empty() {
-            out.insert("name".into(), name.into());
-        }
-        if let Some(g) = &p.first_name {
-            out.insert("given_name".into(), g.clone().into());
-        }
-        if let Some(f) = &p.last_name {
-            out.insert("family_name".into(), f.clone().into());
-        }
-        out.insert("updated_at".into(), (user.last_updated.0 / 1000).into());
-    }
-    if scopes.iter().any(|s| s == "email") {
-        out.insert("email".into(), user.profile.email.clone().into());
-        out.insert("email_verified".into(), true.into());
-    }
+    out.extend(profile_claims(&user, &scopes));
     Ok(Some(serde_json::Value::Object(out)))
 }
 

@@ -20,7 +20,7 @@ use federa_claims::{
 };
 use federa_policy::eval::{AuthenticatorMethods, Decision, EvaluationInput, evaluate};
 use federa_policy::sign_on::SessionSettings;
-use federa_types::{AppId, Secret, Timestamp, UserId};
+use federa_types::{AppId, IdpId, Secret, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 
 mod passkey;
@@ -175,6 +175,9 @@ pub struct FlowState {
     /// The `acr_values` requirement of the app's request (OIDC), on top of the app's policy.
     #[serde(default)]
     pub acr: Option<String>,
+    /// The IdP this sign-in came through, and when (federated sign-in).
+    #[serde(default)]
+    pub idp: Option<(IdpId, Timestamp)>,
 }
 
 /// A loaded flow.
@@ -206,6 +209,90 @@ pub enum Advance {
         /// Where to go.
         redirect: String,
     },
+    /// A routing rule sends this user to an IdP: go to `/sso/idps/{idp}` (the flow goes on
+    /// there, and comes back for any local top-up).
+    Federate {
+        /// The IdP.
+        idp: IdpId,
+    },
+}
+
+/// An IdP the routing rules offer on the sign-in page ("Sign in with {name}").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OfferedIdp {
+    /// Id.
+    pub id: IdpId,
+    /// Display name.
+    pub name: String,
+}
+
+/// Where the routing rules (IDP_DISCOVERY) send `identifier` for this flow: the active IdPs of
+/// the matching rule (empty: the local sign-in only) and whether the local sign-in is offered
+/// too. A DYNAMIC rule is not supported yet and routes to the local sign-in.
+pub async fn routing(
+    ctx: &Ctx,
+    org: &Org,
+    flow: &Flow,
+    identifier: &str,
+) -> Result<(Vec<OfferedIdp>, bool), CoreError> {
+    use federa_policy::discovery::{AppContext, Route, RoutingInput, route};
+    let all = policies::load(ctx, &org.id).await?;
+    if all.discovery.is_empty() {
+        return Ok((Vec::new(), true));
+    }
+    let app = match &flow.state.app_id {
+        Some(id) => ctx.store.app_by_id(&org.id, id).await?,
+        None => None,
+    };
+    let user = if identifier.is_empty() {
+        None
+    } else {
+        ctx.store.user_by_login(&org.id, identifier).await?
+    };
+    let decision = {
+        let attribute = |name: &str| -> Option<String> {
+            let p = &user.as_ref()?.profile;
+            match name {
+                "login" => Some(p.login.clone()),
+                "email" => Some(p.email.clone()),
+                "firstName" => p.first_name.clone(),
+                "lastName" => p.last_name.clone(),
+                _ => None,
+            }
+        };
+        let input = RoutingInput {
+            identifier,
+            app: app.as_ref().map(|a| AppContext {
+                id: &a.id,
+                name: &a.name,
+            }),
+            zones: &[],
+            attribute: &attribute,
+        };
+        route(&all.discovery, &input)
+    };
+    match decision.route {
+        Route::Idps {
+            idp_ids,
+            include_okta,
+        } => {
+            let mut out = Vec::new();
+            for id in idp_ids {
+                if let Ok(idp) = crate::service::idps::get(ctx, &org.id, id.as_str()).await
+                    && idp.is_active()
+                {
+                    out.push(OfferedIdp {
+                        id: idp.id.clone(),
+                        name: idp.name.clone(),
+                    });
+                }
+            }
+            // No usable IdP: the local sign-in, whatever the rule said.
+            let local = include_okta || out.is_empty();
+            Ok((out, local))
+        }
+        Route::Okta | Route::Dynamic { .. } => Ok((Vec::new(), true)),
+    }
 }
 
 /// A local path that is safe to redirect to after sign-in (no scheme, no host, no `//`).
@@ -246,6 +333,7 @@ pub async fn start(
         over_session: false,
         replaces_session: None,
         acr: None,
+        idp: None,
     };
     let stored = StoredFlow {
         id_hash: hash_token(&token),
@@ -328,6 +416,35 @@ pub async fn start_for_app_acr(
             Ok((cookie, flow, advance))
         }
     }
+}
+
+/// Continues a flow after a federated sign-in: the user the broker resolved, the verifications
+/// the trust rules credited, and the IdP. The policies decide what happens next: a session, a
+/// local top-up of what is still missing, or a denial.
+pub async fn continue_federated(
+    ctx: &Ctx,
+    org: &Org,
+    flow: &mut Flow,
+    user: User,
+    credited: Vec<FactorVerification>,
+    idp: (IdpId, Timestamp),
+    client: &Client,
+) -> Result<Advance, CoreError> {
+    flow.state.user_id = Some(user.id.clone());
+    flow.state.login = Some(user.profile.login.clone());
+    flow.state.verifications = credited;
+    flow.state.idp = Some(idp);
+    // A new principal: the flow cookie changes (as after a password).
+    let flow_cookie = rotate(ctx, flow);
+    match advance_with(ctx, org, flow, client, user).await? {
+        Advance::Continue => Ok(Advance::ContinueWith { flow_cookie }),
+        other => Ok(other),
+    }
+}
+
+/// The SHA-256 (hex) of the flow's current cookie value, to bind other state to this browser.
+pub fn browser_binding(flow: &Flow) -> String {
+    flow.stored.id_hash.clone()
 }
 
 /// The unexpired flow of this cookie value.
@@ -567,9 +684,16 @@ pub async fn identify(
         return Ok(Advance::Continue);
     }
     flow.state.login = Some(username.to_string());
+    // Routing rules: one IdP and no local sign-in → straight to the IdP.
+    let (idps, local) = routing(ctx, org, flow, username).await?;
+    if !local && idps.len() == 1 {
+        save(ctx, flow).await?;
+        return Ok(Advance::Federate {
+            idp: idps[0].id.clone(),
+        });
+    }
     flow.state.step = Step::Password;
     save(ctx, flow).await?;
-    let _ = org;
     Ok(Advance::Continue)
 }
 
@@ -737,6 +861,7 @@ pub(super) async fn decide(
         Some(flow.state.started_at),
         flow.state.app_id.as_ref(),
         flow.state.acr.as_deref(),
+        flow.state.idp.as_ref().map(|(i, t)| (i, *t)),
     )
     .await
 }
@@ -751,7 +876,17 @@ pub async fn evaluate_for(
     flow_started_at: Option<Timestamp>,
     app: Option<&AppId>,
 ) -> Result<(Decision, Option<SessionSettings>), CoreError> {
-    evaluate_with_acr(ctx, org, user, verifications, flow_started_at, app, None).await
+    evaluate_with_acr(
+        ctx,
+        org,
+        user,
+        verifications,
+        flow_started_at,
+        app,
+        None,
+        None,
+    )
+    .await
 }
 
 /// [`evaluate_for`] plus a requested `acr` value: when the app's policy allows, the `acr`
@@ -766,6 +901,7 @@ pub async fn evaluate_with_acr(
     flow_started_at: Option<Timestamp>,
     app: Option<&AppId>,
     acr: Option<&str>,
+    session_idp: Option<(&IdpId, Timestamp)>,
 ) -> Result<(Decision, Option<SessionSettings>), CoreError> {
     let all = policies::load(ctx, &org.id).await?;
     let access = match app {
@@ -788,7 +924,12 @@ pub async fn evaluate_with_acr(
         verifications,
         now: ctx.clock.now(),
         flow_started_at,
-        session_idp: None,
+        session_idp: session_idp.map(|(idp_id, authenticated_at)| {
+            federa_policy::eval::SessionIdp {
+                idp_id,
+                authenticated_at,
+            }
+        }),
         enrolled: &enrolled,
         active_authenticators: &active,
         enroll_policies: &all.enroll,
@@ -957,7 +1098,7 @@ pub(super) async fn finish(
         &user.id,
         flow.state.verifications.clone(),
         settings,
-        None,
+        flow.state.idp.as_ref().map(|(i, _)| i.clone()),
     )
     .await?;
     let mut debug = serde_json::Map::new();

@@ -1,0 +1,54 @@
+//! Port of the SP role's broker: pending federated sign-ins, each taken at most once (the OIDC
+//! `state` or the SAML `RelayState` names it; only its SHA-256 is stored), and the links from
+//! an upstream account (IdP + subject) to a local user.
+
+use super::StoreResult;
+use async_trait::async_trait;
+use federa_types::{IdpId, OrgId, Timestamp, UserId};
+
+/// A pending federated sign-in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrokerState {
+    /// SHA-256 (hex) of the state value.
+    pub id_hash: String,
+    /// Org.
+    pub org_id: OrgId,
+    /// The IdP it was started for.
+    pub idp_id: IdpId,
+    /// What the callback needs (nonce, PKCE verifier, request id, return path...).
+    pub data: serde_json::Value,
+    /// Created.
+    pub created: Timestamp,
+    /// Expiry.
+    pub expires_at: Timestamp,
+}
+
+/// Broker storage.
+#[async_trait]
+pub trait BrokerRepo: Send + Sync {
+    /// Stores a pending sign-in.
+    async fn put_broker_state(&self, s: &BrokerState) -> StoreResult<()>;
+    /// Takes (deletes and returns) an unexpired pending sign-in, in one statement.
+    async fn take_broker_state(
+        &self,
+        org: &OrgId,
+        id_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<BrokerState>>;
+    /// The local user linked to an upstream account.
+    async fn linked_user(
+        &self,
+        org: &OrgId,
+        idp: &IdpId,
+        external_id: &str,
+    ) -> StoreResult<Option<UserId>>;
+    /// Links an upstream account to a local user (an existing link is kept).
+    async fn link_user(
+        &self,
+        org: &OrgId,
+        idp: &IdpId,
+        external_id: &str,
+        user: &UserId,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+}

@@ -1,0 +1,369 @@
+//! IdP objects and the IdP trust store (port `IdpRepo`). An IdP row and its trust references
+//! are written in one transaction; deleting a trust-store key is refused while a reference
+//! exists (checked and deleted in one conditional statement). Every query filters by org.
+
+use crate::SqlStore;
+use crate::error::{corrupt, map_err};
+use federa_core::ports::{IdpKeyDelete, IdpRepo, StoreError, StoreResult, StoredIdp, StoredIdpKey};
+use federa_types::{IdpId, OrgId, Timestamp};
+use sqlx::any::AnyRow;
+use sqlx::{Any, AssertSqlSafe, Row, Transaction};
+
+const IDP_COLS: &str = "id, org_id, kind, name, status, body, sealed_client_secret, \
+    sealed_sp_key, sp_cert, sp_kid, created, last_updated";
+const KEY_COLS: &str = "kid, org_id, kty, x5c, x5t_s256, created, expires_at";
+
+fn org_of(row: &AnyRow) -> StoreResult<OrgId> {
+    let s: String = row.try_get("org_id").map_err(map_err)?;
+    OrgId::parse(&s).map_err(|e| corrupt("org id", e))
+}
+
+fn idp_from_row(row: &AnyRow, trust_kids: Vec<String>) -> StoreResult<StoredIdp> {
+    let id: String = row.try_get("id").map_err(map_err)?;
+    let body: String = row.try_get("body").map_err(map_err)?;
+    Ok(StoredIdp {
+        id: IdpId::parse(&id).ok_or_else(|| corrupt("IdP id", &id))?,
+        org_id: org_of(row)?,
+        kind: row.try_get("kind").map_err(map_err)?,
+        name: row.try_get("name").map_err(map_err)?,
+        status: row.try_get("status").map_err(map_err)?,
+        body: serde_json::from_str(&body).map_err(|e| corrupt("IdP body", e))?,
+        sealed_client_secret: row.try_get("sealed_client_secret").map_err(map_err)?,
+        sealed_sp_key: row.try_get("sealed_sp_key").map_err(map_err)?,
+        sp_cert: row.try_get("sp_cert").map_err(map_err)?,
+        sp_kid: row.try_get("sp_kid").map_err(map_err)?,
+        trust_kids,
+        created: Timestamp(row.try_get("created").map_err(map_err)?),
+        last_updated: Timestamp(row.try_get("last_updated").map_err(map_err)?),
+    })
+}
+
+fn key_from_row(row: &AnyRow) -> StoreResult<StoredIdpKey> {
+    Ok(StoredIdpKey {
+        kid: row.try_get("kid").map_err(map_err)?,
+        org_id: org_of(row)?,
+        kty: row.try_get("kty").map_err(map_err)?,
+        x5c: row.try_get("x5c").map_err(map_err)?,
+        x5t_s256: row.try_get("x5t_s256").map_err(map_err)?,
+        created: Timestamp(row.try_get("created").map_err(map_err)?),
+        expires_at: row
+            .try_get::<Option<i64>, _>("expires_at")
+            .map_err(map_err)?
+            .map(Timestamp),
+    })
+}
+
+fn name_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
+/// Replaces the trust references of an IdP inside `tx`; every kid must be in the org's store.
+async fn write_refs(tx: &mut Transaction<'_, Any>, idp: &StoredIdp) -> StoreResult<()> {
+    sqlx::query("DELETE FROM idp_trust_refs WHERE org_id = $1 AND idp_id = $2")
+        .bind(idp.org_id.as_str())
+        .bind(idp.id.as_str())
+        .execute(&mut **tx)
+        .await
+        .map_err(map_err)?;
+    for kid in &idp.trust_kids {
+        let exists =
+            sqlx::query("SELECT kid FROM idp_credentials_keys WHERE org_id = $1 AND kid = $2")
+                .bind(idp.org_id.as_str())
+                .bind(kid)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(map_err)?;
+        if exists.is_none() {
+            return Err(StoreError::MissingReference(format!("IdP key {kid}")));
+        }
+        sqlx::query("INSERT INTO idp_trust_refs (org_id, idp_id, kid) VALUES ($1, $2, $3)")
+            .bind(idp.org_id.as_str())
+            .bind(idp.id.as_str())
+            .bind(kid)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_err)?;
+    }
+    Ok(())
+}
+
+impl SqlStore {
+    async fn trust_kids_of(&self, org: &OrgId, id: &str) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT kid FROM idp_trust_refs WHERE org_id = $1 AND idp_id = $2 ORDER BY kid",
+        )
+        .bind(org.as_str())
+        .bind(id)
+        .fetch_all(self.pool())
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>("kid").map_err(map_err))
+            .collect()
+    }
+
+    async fn idps_from_rows(&self, org: &OrgId, rows: &[AnyRow]) -> StoreResult<Vec<StoredIdp>> {
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: String = row.try_get("id").map_err(map_err)?;
+            let kids = self.trust_kids_of(org, &id).await?;
+            out.push(idp_from_row(row, kids)?);
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait::async_trait]
+impl IdpRepo for SqlStore {
+    async fn create_idp(&self, i: &StoredIdp) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO idps (id, org_id, kind, name, name_key, status, body, \
+             sealed_client_secret, sealed_sp_key, sp_cert, sp_kid, created, last_updated) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(i.id.as_str())
+        .bind(i.org_id.as_str())
+        .bind(&i.kind)
+        .bind(&i.name)
+        .bind(name_key(&i.name))
+        .bind(&i.status)
+        .bind(i.body.to_string())
+        .bind(i.sealed_client_secret.as_deref())
+        .bind(&i.sealed_sp_key)
+        .bind(&i.sp_cert)
+        .bind(&i.sp_kid)
+        .bind(i.created.0)
+        .bind(i.last_updated.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        write_refs(&mut tx, i).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn update_idp(&self, i: &StoredIdp) -> StoreResult<bool> {
+        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let r = sqlx::query(
+            "UPDATE idps SET name = $3, name_key = $4, status = $5, body = $6, \
+             sealed_client_secret = $7, last_updated = $8 WHERE org_id = $1 AND id = $2",
+        )
+        .bind(i.org_id.as_str())
+        .bind(i.id.as_str())
+        .bind(&i.name)
+        .bind(name_key(&i.name))
+        .bind(&i.status)
+        .bind(i.body.to_string())
+        .bind(i.sealed_client_secret.as_deref())
+        .bind(i.last_updated.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if r.rows_affected() != 1 {
+            return Ok(false);
+        }
+        write_refs(&mut tx, i).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(true)
+    }
+
+    async fn set_idp_status(
+        &self,
+        org: &OrgId,
+        id: &IdpId,
+        status: &str,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        let r = sqlx::query(
+            "UPDATE idps SET status = $3, last_updated = $4 WHERE org_id = $1 AND id = $2",
+        )
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .bind(status)
+        .bind(at.0)
+        .execute(self.pool())
+        .await
+        .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn idp_by_id(&self, org: &OrgId, id: &IdpId) -> StoreResult<Option<StoredIdp>> {
+        let sql = format!("SELECT {IDP_COLS} FROM idps WHERE org_id = $1 AND id = $2");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(map_err)?;
+        match row {
+            Some(row) => Ok(self.idps_from_rows(org, &[row]).await?.pop()),
+            None => Ok(None),
+        }
+    }
+
+    async fn list_idps(
+        &self,
+        org: &OrgId,
+        after: Option<&IdpId>,
+        limit: i64,
+    ) -> StoreResult<Vec<StoredIdp>> {
+        let rows = match after {
+            Some(after) => {
+                let sql = format!(
+                    "SELECT {IDP_COLS} FROM idps WHERE org_id = $1 AND (created, id) > \
+                     (SELECT created, id FROM idps WHERE org_id = $1 AND id = $2) \
+                     ORDER BY created, id LIMIT $3"
+                );
+                sqlx::query(AssertSqlSafe(sql))
+                    .bind(org.as_str())
+                    .bind(after.as_str())
+                    .bind(limit)
+                    .fetch_all(self.pool())
+                    .await
+            }
+            None => {
+                let sql = format!(
+                    "SELECT {IDP_COLS} FROM idps WHERE org_id = $1 ORDER BY created, id LIMIT $2"
+                );
+                sqlx::query(AssertSqlSafe(sql))
+                    .bind(org.as_str())
+                    .bind(limit)
+                    .fetch_all(self.pool())
+                    .await
+            }
+        }
+        .map_err(map_err)?;
+        self.idps_from_rows(org, &rows).await
+    }
+
+    async fn all_idps(&self, org: &OrgId) -> StoreResult<Vec<StoredIdp>> {
+        let sql = format!("SELECT {IDP_COLS} FROM idps WHERE org_id = $1 ORDER BY created, id");
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(org.as_str())
+            .fetch_all(self.pool())
+            .await
+            .map_err(map_err)?;
+        self.idps_from_rows(org, &rows).await
+    }
+
+    async fn delete_idp(&self, org: &OrgId, id: &IdpId) -> StoreResult<bool> {
+        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        for sql in [
+            "DELETE FROM idp_trust_refs WHERE org_id = $1 AND idp_id = $2",
+            "DELETE FROM idp_user_links WHERE org_id = $1 AND idp_id = $2",
+        ] {
+            sqlx::query(sql)
+                .bind(org.as_str())
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        let r = sqlx::query("DELETE FROM idps WHERE org_id = $1 AND id = $2")
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn add_idp_key(&self, k: &StoredIdpKey) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO idp_credentials_keys (org_id, kid, kty, x5c, x5t_s256, created, \
+             expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(k.org_id.as_str())
+        .bind(&k.kid)
+        .bind(&k.kty)
+        .bind(&k.x5c)
+        .bind(&k.x5t_s256)
+        .bind(k.created.0)
+        .bind(k.expires_at.map(|t| t.0))
+        .execute(self.pool())
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn idp_key(&self, org: &OrgId, kid: &str) -> StoreResult<Option<StoredIdpKey>> {
+        let sql =
+            format!("SELECT {KEY_COLS} FROM idp_credentials_keys WHERE org_id = $1 AND kid = $2");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(org.as_str())
+            .bind(kid)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(key_from_row).transpose()
+    }
+
+    async fn list_idp_keys(
+        &self,
+        org: &OrgId,
+        after: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<StoredIdpKey>> {
+        let rows = match after {
+            Some(after) => {
+                let sql = format!(
+                    "SELECT {KEY_COLS} FROM idp_credentials_keys WHERE org_id = $1 AND \
+                     (created, kid) > (SELECT created, kid FROM idp_credentials_keys \
+                     WHERE org_id = $1 AND kid = $2) ORDER BY created, kid LIMIT $3"
+                );
+                sqlx::query(AssertSqlSafe(sql))
+                    .bind(org.as_str())
+                    .bind(after)
+                    .bind(limit)
+                    .fetch_all(self.pool())
+                    .await
+            }
+            None => {
+                let sql = format!(
+                    "SELECT {KEY_COLS} FROM idp_credentials_keys WHERE org_id = $1 \
+                     ORDER BY created, kid LIMIT $2"
+                );
+                sqlx::query(AssertSqlSafe(sql))
+                    .bind(org.as_str())
+                    .bind(limit)
+                    .fetch_all(self.pool())
+                    .await
+            }
+        }
+        .map_err(map_err)?;
+        rows.iter().map(key_from_row).collect()
+    }
+
+    async fn delete_idp_key(&self, org: &OrgId, kid: &str) -> StoreResult<IdpKeyDelete> {
+        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let r = sqlx::query(
+            "DELETE FROM idp_credentials_keys WHERE org_id = $1 AND kid = $2 AND NOT EXISTS \
+             (SELECT 1 FROM idp_trust_refs WHERE org_id = $1 AND kid = $2)",
+        )
+        .bind(org.as_str())
+        .bind(kid)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let outcome = if r.rows_affected() == 1 {
+            IdpKeyDelete::Deleted
+        } else {
+            let exists =
+                sqlx::query("SELECT kid FROM idp_credentials_keys WHERE org_id = $1 AND kid = $2")
+                    .bind(org.as_str())
+                    .bind(kid)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+            if exists.is_some() {
+                IdpKeyDelete::InUse
+            } else {
+                IdpKeyDelete::Missing
+            }
+        };
+        tx.commit().await.map_err(map_err)?;
+        Ok(outcome)
+    }
+}
