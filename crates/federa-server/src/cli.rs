@@ -204,50 +204,57 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
 
 async fn demo(mut cfg: Config, port: u16) -> anyhow::Result<()> {
     cfg.listen = format!("127.0.0.1:{port}");
+    // All orgs run on this machine: the hub fetches the spoke's keys over loopback.
+    cfg.outbound.allow_loopback = true;
     let running = app::start(&cfg, true).await?;
     let port = running.addr.port();
     let ctx = running.ctx.clone();
-    let mut lines = Vec::new();
-    for (name, host) in [
-        ("Spoke (IdP org)", "spoke.localhost"),
-        ("Hub (SP org)", "hub.localhost"),
-    ] {
-        let org = match orgs::resolve(&ctx, Some(host)).await {
-            Ok(o) => o,
-            Err(CoreError::NotFound(_)) => {
-                orgs::create(&ctx, name, &[host.to_string()], Engine::Identity, "demo")
-                    .await
-                    .map_err(describe)?
-                    .org
-            }
-            Err(e) => return Err(describe(e)),
-        };
+    let demo = crate::demo::setup(&ctx, &cfg.data_dir, port).await?;
+    let mut tokens = Vec::new();
+    for org in [&demo.spoke, &demo.hub] {
         let (_, token) = tokens::create(&ctx, &org.id, "demo run")
             .await
             .map_err(describe)?;
-        lines.push(format!(
-            "  {name:<16} {}  admin API token: {}",
-            url_for(host, port),
-            token.expose()
-        ));
+        tokens.push(token.expose().clone());
     }
+    let hub = url_for("hub.localhost", port);
+    let spoke = url_for("spoke.localhost", port);
+    let c = &demo.credentials;
     println!(
         "Federa demo is running (data in {}).",
         cfg.data_dir.display()
     );
-    println!("Orgs:");
-    for l in &lines {
-        println!("{l}");
+    println!();
+    println!("Open the demo app:   {hub}demo");
+    println!(
+        "  It asks the hub (SP org) to sign you in; the hub sends {} to the spoke (IdP org),",
+        crate::demo::DEMO_USER
+    );
+    println!(
+        "  which asks for the password and a TOTP code. The hub trusts the spoke's claims, so"
+    );
+    println!(
+        "  its \"Any 2 factor types\" policy is met without a second prompt; the app shows the"
+    );
+    println!("  ID token, its amr, and which factors were credited from where.");
+    println!();
+    println!("User at the spoke:   {}", crate::demo::DEMO_USER);
+    println!("  password:          {}", c.password);
+    if let Some(s) = &c.totp_secret {
+        println!(
+            "  TOTP secret:       {s}   (add it to an authenticator app: 6 digits, 30 s, SHA-1)"
+        );
     }
+    println!("  Add a passkey at   {spoke}me (after signing in at the spoke)");
+    println!();
+    println!("Orgs and admin API tokens (new each run):");
+    println!("  Spoke (IdP org)    {spoke}   SSWS {}", tokens[0]);
+    println!("  Hub (SP org)       {hub}   SSWS {}", tokens[1]);
+    println!("  The hub's IdP object for the spoke: {}", demo.idp_id);
     println!(
-        "Check it: curl -H 'Authorization: SSWS <token>' {}api/v1/users",
-        url_for("hub.localhost", port)
+        "Try: curl -H 'Authorization: SSWS {}' {hub}api/v1/idps/{}",
+        tokens[1], demo.idp_id
     );
-    println!(
-        "Not there yet: the federation between the two orgs (IdP object, routing rule, demo app) and sign-in pages;"
-    );
-    println!(
-        "they arrive with the sign-in, federation and demo work (issues 4-7). Stop with Ctrl-C."
-    );
+    println!("Stop with Ctrl-C; run again to continue with the same data.");
     running.wait().await
 }

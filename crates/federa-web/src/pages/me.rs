@@ -37,14 +37,14 @@ fn check_csrf(session: &Session, form: &PageForm) -> Result<(), PageError> {
 }
 
 #[derive(Serialize)]
-struct VerificationRow {
+pub(crate) struct VerificationRow {
     authenticator: String,
     method: String,
     source: String,
     at: String,
 }
 
-fn rows(vs: &[FactorVerification]) -> Vec<VerificationRow> {
+pub(crate) fn rows(vs: &[FactorVerification]) -> Vec<VerificationRow> {
     vs.iter()
         .map(|v| VerificationRow {
             authenticator: v

@@ -4,6 +4,7 @@
 //! whether a user exists. One template per page under `templates/`; handlers only extract, call
 //! one use case and render.
 
+pub mod demo;
 pub mod login;
 pub mod me;
 pub mod render;
@@ -28,6 +29,8 @@ pub fn routes() -> Router<AppState> {
         .route("/login/passkey", post(login::passkey))
         .route("/logout", get(me::logout_page).post(me::logout))
         .route("/me", get(me::page))
+        .route("/demo", get(demo::start))
+        .route("/demo/callback", get(demo::callback))
         .route("/me/factors/totp", post(me::add_totp))
         .route("/me/factors/{id}/activate", post(me::activate_factor))
         .route("/me/factors/{id}/delete", post(me::delete_factor))

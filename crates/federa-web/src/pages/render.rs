@@ -12,7 +12,8 @@ pub struct Templates {
     env: Environment<'static>,
 }
 
-const TEMPLATES: [(&str, &str); 12] = [
+const TEMPLATES: [(&str, &str); 13] = [
+    ("demo.html", include_str!("../../templates/demo.html")),
     ("base.html", include_str!("../../templates/base.html")),
     (
         "identify.html",
