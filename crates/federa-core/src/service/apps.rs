@@ -618,11 +618,26 @@ pub async fn by_client_id(
     if client_id.is_empty() || client_id.len() > 100 {
         return Ok(None);
     }
-    ctx.store
+    let key = (org.clone(), client_id.to_string());
+    if let Some(app) = ctx.caches.apps.get(&key) {
+        return Ok(Some(app));
+    }
+    let app = ctx
+        .store
         .app_by_client_id(org, client_id)
         .await?
         .map(from_stored)
-        .transpose()
+        .transpose()?;
+    if let Some(a) = &app {
+        ctx.caches.apps.put(key, a.clone());
+    }
+    Ok(app)
+}
+
+fn forget(ctx: &Ctx, app: &App) {
+    if let Some(c) = &app.client_id {
+        ctx.caches.apps.remove(&(app.org_id.clone(), c.clone()));
+    }
 }
 
 /// A page of apps.
@@ -653,6 +668,7 @@ pub async fn replace(
     input: AppInput,
 ) -> Result<(App, Option<Secret<String>>), CoreError> {
     let old = get(ctx, org, id).await?;
+    forget(ctx, &old);
     let mut input = input;
     if input.sign_on_mode != old.mode {
         return Err(CoreError::invalid(
@@ -712,6 +728,7 @@ pub async fn replace(
     {
         return Err(CoreError::NotFound(format!("app '{}'", app.id)));
     }
+    forget(ctx, &app);
     Ok((app, secret))
 }
 
@@ -729,6 +746,7 @@ pub async fn set_status(
         if !ctx.store.update_app(&to_stored(&app)?).await? {
             return Err(CoreError::NotFound(format!("app '{}'", app.id)));
         }
+        forget(ctx, &app);
     }
     Ok(app)
 }
@@ -744,6 +762,7 @@ pub async fn delete(ctx: &Ctx, org: &OrgId, id: &str) -> Result<(), CoreError> {
     if !ctx.store.delete_app(org, &app.id).await? {
         return Err(CoreError::NotFound(format!("app '{}'", app.id)));
     }
+    forget(ctx, &app);
     Ok(())
 }
 

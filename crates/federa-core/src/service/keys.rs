@@ -70,12 +70,21 @@ fn open_jws(ctx: &Ctx, org: &OrgId, k: &StoredKey) -> Result<Arc<SigningKey>, Co
 
 /// The key that signs the org's tokens now; made on first use.
 pub async fn jws_signing_key(ctx: &Ctx, org: &OrgId) -> Result<Arc<SigningKey>, CoreError> {
+    if let Some(kid) = ctx.caches.signing_kid.get(org)
+        && let Some(key) = ctx.caches.jws_key(org, &kid)
+    {
+        return Ok(key);
+    }
     let now = ctx.clock.now();
     let keys = ctx.store.list_keys(org, KeyUse::Oidc).await?;
-    match keys.iter().find(|k| usable(k, now)) {
-        Some(k) => open_jws(ctx, org, k),
-        None => store_new_jws(ctx, org, JwsAlg::Rs256).await,
-    }
+    let key = match keys.iter().find(|k| usable(k, now)) {
+        Some(k) => open_jws(ctx, org, k)?,
+        None => store_new_jws(ctx, org, JwsAlg::Rs256).await?,
+    };
+    ctx.caches
+        .signing_kid
+        .put(org.clone(), key.kid().as_str().to_string());
+    Ok(key)
 }
 
 /// Rotates the JWS key: a new key (of `alg`) signs from now on; the previous ones stop signing
@@ -84,6 +93,7 @@ pub async fn rotate_jws(ctx: &Ctx, org: &OrgId, alg: JwsAlg) -> Result<Arc<Signi
     let now = ctx.clock.now();
     let old = ctx.store.list_keys(org, KeyUse::Oidc).await?;
     let new = store_new_jws(ctx, org, alg).await?;
+    ctx.caches.signing_kid.remove(org);
     for k in old.iter().filter(|k| k.retire_at.is_none_or(|r| r > now)) {
         ctx.store
             .retire_key(

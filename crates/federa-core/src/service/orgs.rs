@@ -73,10 +73,16 @@ pub async fn resolve(ctx: &Ctx, host_header: Option<&str>) -> Result<Org, CoreEr
     let host = host_header
         .and_then(normalize_host)
         .ok_or_else(|| CoreError::NotFound("org for this host".into()))?;
-    ctx.store
+    if let Some(org) = ctx.caches.orgs.get(&host) {
+        return Ok(org);
+    }
+    let org = ctx
+        .store
         .org_by_host(&host)
         .await?
-        .ok_or_else(|| CoreError::NotFound(format!("no org is served at host '{host}'")))
+        .ok_or_else(|| CoreError::NotFound(format!("no org is served at host '{host}'")))?;
+    ctx.caches.orgs.put(host, org.clone());
+    Ok(org)
 }
 
 /// On an empty database, creates the default org for `localhost` (and `127.0.0.1`) and returns
