@@ -545,7 +545,11 @@ async fn issue(
     let iat = now.0 / 1000;
     let key = keys::jws_signing_key(ctx, &org.id).await?;
     let cid = app.client_id.clone().unwrap_or_default();
-    let acr = acr_for(&grant.verifications, &grant.acr_values);
+    // A requested acr was enforced at the authorize endpoint (one more policy after the app's,
+    // which may count an IdP sign-in as a factor type): report it; else what the verifications
+    // show.
+    let acr = super::acr::requirement(&grant.acr_values)
+        .unwrap_or_else(|| acr_for(&grant.verifications, &grant.acr_values));
     let jti = new_token_id("AT.", ctx.rng.as_ref());
     let at_claims = AccessTokenClaims {
         ver: 1,
