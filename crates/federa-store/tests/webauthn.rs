@@ -170,7 +170,12 @@ async fn full_ceremony(db: &TestDb) {
     let c = v.characteristics;
     assert!(c.user_presence && c.device_bound && c.phishing_resistant);
     assert!(c.user_verifying, "UV flag set by the authenticator");
-    assert!(!c.hardware_protected, "nothing attested");
+    // The software authenticator marks its credentials backup eligible (a synced passkey):
+    // no hardware-protection credit (CONTRACT §7 credits device-bound platform/roaming keys).
+    assert!(
+        !c.hardware_protected,
+        "a synced passkey is not hardware protected"
+    );
     assert!(
         wa::list(&ctx, &org, &user).await.unwrap()[0]
             .last_used

@@ -512,11 +512,13 @@ pub async fn finish_authentication(
     if !ctx.store.record_webauthn_use(org, &cred.id, &usage).await? {
         return Ok(None);
     }
-    // hardware_protected stays false: without attestation nothing proves where the key lives
-    // (synced passkeys are software keys). An attested ceremony could set it.
+    // CONTRACT §7: hardware protected for a platform or roaming key. A credential that is not
+    // backup eligible (BE flag clear) never leaves the authenticator that made it — a platform
+    // authenticator's secure element or a security key; synced passkeys (BE set) are software
+    // keys and get no such credit.
     let flags = MethodFlags {
         user_verified: result.user_verified(),
-        hardware_protected: false,
+        hardware_protected: !result.backup_eligible(),
     };
     let v = federa_claims::local_verification(
         &AuthenticatorKey::Webauthn,
