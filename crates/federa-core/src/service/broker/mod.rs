@@ -24,10 +24,20 @@ use crate::service::signin::{self, Advance, Client, Flow, Step};
 use crate::service::syslog::{self, LogActor, LogEventInput, LogTarget, OutcomeResult, Severity};
 use crate::service::{features, users};
 use federa_claims::trust::{OrgFeatures, TrustOutcome};
+use federa_claims::{Carrier, IgnoreReason};
 use federa_types::{IdpId, Secret, Timestamp};
 
 /// How long a pending federated sign-in may take.
 pub const STATE_TTL_MS: i64 = 10 * 60_000;
+
+/// Longest upstream subject accepted (OIDC Core §5.1: `sub` is at most 255 ASCII characters).
+pub const MAX_EXTERNAL_ID: usize = 255;
+
+/// Upstream text with control characters (NUL included, which PostgreSQL refuses in text
+/// columns) is not usable as an identity value.
+fn usable(s: &str) -> bool {
+    !s.chars().any(char::is_control)
+}
 
 /// What the upstream said about who the user is (from a verified token or assertion).
 #[derive(Debug, Clone, Default)]
@@ -292,6 +302,18 @@ fn describe_outcome(outcome: &TrustOutcome) -> serde_json::Map<String, serde_jso
     d
 }
 
+/// Records that the `okta_auth` / `OktaAuth` JWE could not be decrypted (wrong `alg`, `enc` or
+/// `kid`, another recipient, a tampered tag...): the claims engine only saw empty bytes and
+/// calls the payload malformed; the log should say why nothing from it was credited.
+pub(crate) fn mark_undecryptable(outcome: &mut TrustOutcome, carrier: Carrier, error: &str) {
+    for claim in &mut outcome.claims.ignored {
+        if claim.carrier == Some(carrier) && claim.reason == IgnoreReason::Malformed {
+            claim.reason = IgnoreReason::Undecryptable;
+            claim.detail = Some(error.chars().take(200).collect());
+        }
+    }
+}
+
 /// Logs a refused federated sign-in and answers a readable page.
 pub(crate) async fn refuse(
     ctx: &Ctx,
@@ -346,6 +368,34 @@ pub(crate) async fn complete(
     authenticated_at: Timestamp,
     client: &Client,
 ) -> Result<BrokerOutcome, CoreError> {
+    let mut who = who;
+    if who.external_id.is_empty()
+        || who.external_id.chars().count() > MAX_EXTERNAL_ID
+        || !usable(&who.external_id)
+    {
+        return refuse(
+            ctx,
+            org,
+            Some(idp),
+            client,
+            "INVALID_SUBJECT",
+            format!(
+                "{} sent a user identifier this organization cannot use.",
+                idp.name
+            ),
+        )
+        .await;
+    }
+    for v in [
+        &mut who.email,
+        &mut who.preferred_username,
+        &mut who.first_name,
+        &mut who.last_name,
+    ] {
+        if v.as_deref().is_some_and(|s| !usable(s)) {
+            *v = None;
+        }
+    }
     let (user, how) = match resolve_user(ctx, org, idp, &who).await? {
         Ok(x) => x,
         Err(msg) => return refuse(ctx, org, Some(idp), client, "NO_MATCHING_USER", msg).await,

@@ -145,13 +145,17 @@ async fn exchange_code(
     Ok(Ok(json))
 }
 
-/// Decrypts an `okta_auth` compact JWE with the per-IdP SP key. `None` when it cannot be
+/// Decrypts an `okta_auth` compact JWE with the per-IdP SP key. `Err(why)` when it cannot be
 /// decrypted (wrong key, tampered, wrong alg/enc): nothing from it is credited.
-async fn decrypt_okta_auth(ctx: &Ctx, idp: &Idp, jwe: &str) -> Result<Option<Vec<u8>>, CoreError> {
+async fn decrypt_okta_auth(
+    ctx: &Ctx,
+    idp: &Idp,
+    jwe: &str,
+) -> Result<Result<Vec<u8>, String>, CoreError> {
     let keys = idps::sp_decryption_keys(ctx, idp).await?;
     Ok(federa_jose::jwe::decrypt(&keys, jwe, ctx.rng.as_ref())
-        .ok()
-        .map(|d| d.into_plaintext()))
+        .map(|d| d.into_plaintext())
+        .map_err(|e| e.to_string()))
 }
 
 /// Handles `/oauth2/v1/authorize/callback`.
@@ -357,9 +361,16 @@ pub async fn callback(
         .unwrap_or(now);
     // Carriers.
     let plaintext;
+    let mut undecryptable = None;
     let okta_auth = match &validated.okta_auth {
         Some(Value::String(jwe)) => {
-            plaintext = decrypt_okta_auth(ctx, &idp, jwe).await?.unwrap_or_default();
+            plaintext = match decrypt_okta_auth(ctx, &idp, jwe).await? {
+                Ok(p) => p,
+                Err(e) => {
+                    undecryptable = Some(e);
+                    Vec::new()
+                }
+            };
             Some(OktaAuthInput::OidcPlaintext(&plaintext))
         }
         Some(v @ Value::Object(_)) => Some(OktaAuthInput::OidcObject(v)),
@@ -372,7 +383,7 @@ pub async fn callback(
     let acr = validated.acr.as_ref().and_then(Value::as_str);
     let features = org_features(ctx, org).await?;
     let trust_config = idp.trust_config();
-    let outcome = trust::evaluate(&TrustInput {
+    let mut outcome = trust::evaluate(&TrustInput {
         idp: &trust_config,
         features,
         claims: UpstreamClaims {
@@ -390,6 +401,9 @@ pub async fn callback(
             authenticated_at,
         },
     });
+    if let Some(e) = &undecryptable {
+        super::mark_undecryptable(&mut outcome, federa_claims::Carrier::OktaAuthOidc, e);
+    }
     let str_claim = |k: &str| {
         validated
             .claims

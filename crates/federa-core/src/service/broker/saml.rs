@@ -317,13 +317,18 @@ pub async fn acs(
         i64::try_from(validated.authn_instant.unix_timestamp_nanos() / 1_000_000).unwrap_or(now.0),
     );
     // OktaAuth: a compact JWE to our key, or (tolerated) JSON directly.
+    let mut undecryptable = None;
     let plaintext: Vec<u8> = match &validated.okta_auth {
         Some(text) if text.trim_start().starts_with('{') => text.as_bytes().to_vec(),
         Some(jwe) => {
             let keys = idps::sp_decryption_keys(ctx, &idp).await?;
-            federa_jose::jwe::decrypt(&keys, jwe.trim(), ctx.rng.as_ref())
-                .map(|d| d.into_plaintext())
-                .unwrap_or_default()
+            match federa_jose::jwe::decrypt(&keys, jwe.trim(), ctx.rng.as_ref()) {
+                Ok(d) => d.into_plaintext(),
+                Err(e) => {
+                    undecryptable = Some(e.to_string());
+                    Vec::new()
+                }
+            }
         }
         None => Vec::new(),
     };
@@ -335,7 +340,7 @@ pub async fn acs(
     let audiences = validated.audiences.clone();
     let features = org_features(ctx, org).await?;
     let trust_config = idp.trust_config();
-    let outcome = trust::evaluate(&TrustInput {
+    let mut outcome = trust::evaluate(&TrustInput {
         idp: &trust_config,
         features,
         claims: UpstreamClaims {
@@ -353,6 +358,9 @@ pub async fn acs(
             authenticated_at,
         },
     });
+    if let Some(e) = &undecryptable {
+        super::mark_undecryptable(&mut outcome, federa_claims::Carrier::OktaAuthSaml, e);
+    }
     let attr = |names: &[&str]| {
         names.iter().find_map(|n| {
             validated
