@@ -8,7 +8,9 @@
 //! URI, the PKCE challenge, the nonce and the session's verifications.
 
 pub mod acr;
+mod client_auth;
 pub mod token;
+mod tokens_introspect;
 
 use crate::ctx::Ctx;
 use crate::error::CoreError;

@@ -4,20 +4,24 @@
 //! refresh token revokes its family), client credentials, userinfo, revocation, introspection.
 //! ID tokens carry `amr` from the session's verifications and, for the org2org app, the
 //! `okta_auth` JWE encrypted to the SP org's published key.
+//!
+//! Client authentication is in `oauth::client_auth`, userinfo, revocation and introspection
+//! in `oauth::tokens_introspect`; both are re-exported here.
+
+pub use super::client_auth::authenticate_client;
+pub use super::tokens_introspect::{check_access_token, introspect, revoke, userinfo};
 
 use super::CodeGrant;
 use crate::ctx::Ctx;
 use crate::error::CoreError;
-use crate::model::app::{GrantType, TokenAuthMethod};
+use crate::model::app::GrantType;
 use crate::model::{Org, User, UserStatus};
 use crate::ports::{CodeTake, RefreshTake, StoredToken};
-use crate::service::apps::{self, App};
+use crate::service::apps::App;
 use crate::service::sessions::{hash_token, random_token};
 use crate::service::{keys, users};
 use federa_claims::{AmrValue, Engine, FactorVerification};
-use federa_oidc::client_auth::{
-    AssertionExpectations, ClientAuthentication, authenticate_request, verify_client_assertion,
-};
+use federa_oidc::client_auth::{ClientAuthentication, authenticate_request};
 use federa_oidc::id_token::{
     AccessTokenClaims, IdTokenClaims, at_hash, new_token_id, sign_access_token, sign_id_token,
 };
@@ -25,13 +29,12 @@ use federa_oidc::token::{TokenErrorResponse, TokenRequest, TokenResponse};
 use federa_oidc::{OidcError, Scopes};
 use federa_types::{Timestamp, UserId};
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
 
 /// Access and ID token lifetime.
 pub const ACCESS_TOKEN_SECONDS: i64 = 3600;
 /// Refresh token lifetime.
 pub const REFRESH_TOKEN_MS: i64 = 30 * 24 * 3_600_000;
-const MAX_JWKS_BYTES: usize = 64 * 1024;
+pub(super) const MAX_JWKS_BYTES: usize = 64 * 1024;
 
 /// What the token endpoint answers.
 #[derive(Debug)]
@@ -44,8 +47,8 @@ pub enum TokenOutcome {
 
 /// What a refresh token stands for (stored with it).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct RefreshGrant {
-    scopes: Vec<String>,
+pub(super) struct RefreshGrant {
+    pub(super) scopes: Vec<String>,
     auth_time: Timestamp,
     verifications: Vec<FactorVerification>,
     idp: Option<String>,
@@ -59,110 +62,8 @@ fn oidc_err(e: OidcError, attempted: Option<&ClientAuthentication>) -> TokenOutc
     ))
 }
 
-fn internal(e: impl std::fmt::Display) -> CoreError {
+pub(super) fn internal(e: impl std::fmt::Display) -> CoreError {
     CoreError::Internal(e.to_string())
-}
-
-/// Authenticates the client of a token, revocation or introspection request. `Ok(Err(..))` is
-/// a protocol error to answer; `Err` an internal failure.
-pub async fn authenticate_client(
-    ctx: &Ctx,
-    org: &Org,
-    issuer: &str,
-    authorization: Option<&str>,
-    form: &[(String, String)],
-) -> Result<Result<(App, ClientAuthentication), OidcError>, CoreError> {
-    let auth = match authenticate_request(authorization, form) {
-        Ok(a) => a,
-        Err(e) => return Ok(Err(e)),
-    };
-    let unknown = || OidcError::InvalidClient("client authentication failed".into());
-    let Some(app) = apps::by_client_id(ctx, &org.id, auth.client_id().as_str())
-        .await?
-        .filter(|a| a.is_active())
-    else {
-        return Ok(Err(unknown()));
-    };
-    let Some(oidc) = app.oidc() else {
-        return Ok(Err(unknown()));
-    };
-    let ok = match (&auth, oidc.auth_method) {
-        (ClientAuthentication::SecretBasic { secret, .. }, TokenAuthMethod::ClientSecretBasic)
-        | (ClientAuthentication::SecretPost { secret, .. }, TokenAuthMethod::ClientSecretPost) => {
-            apps::secret_matches(&app, secret.expose())
-        }
-        (ClientAuthentication::None { .. }, TokenAuthMethod::None) => true,
-        (
-            ClientAuthentication::PrivateKeyJwt {
-                assertion,
-                client_id,
-            },
-            TokenAuthMethod::PrivateKeyJwt,
-        ) => {
-            let jwks = match (&oidc.jwks, &oidc.jwks_uri) {
-                (Some(j), _) => j.to_string(),
-                (None, Some(uri)) => match ctx.fetch.get(uri, MAX_JWKS_BYTES).await {
-                    Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "fetching a client's JWKS failed");
-                        return Ok(Err(OidcError::InvalidClient(
-                            "the client's keys could not be fetched".into(),
-                        )));
-                    }
-                },
-                (None, None) => return Ok(Err(unknown())),
-            };
-            let Ok(keys) = federa_jose::VerifyingKeySet::from_jwks_json(&jwks) else {
-                return Ok(Err(OidcError::InvalidClient(
-                    "the client's keys are unusable".into(),
-                )));
-            };
-            let token_endpoint = format!("{issuer}/oauth2/v1/token");
-            let audiences = [token_endpoint.as_str(), issuer];
-            let now = ctx.clock.now();
-            match verify_client_assertion(
-                assertion,
-                &keys,
-                &AssertionExpectations {
-                    client_id,
-                    audiences: &audiences,
-                    now,
-                    max_clock_skew: Duration::from_secs(60),
-                    max_lifetime: Duration::from_secs(600),
-                },
-            ) {
-                Ok(v) => {
-                    let fresh = ctx
-                        .store
-                        .remember_once(
-                            &org.id,
-                            "client-assertion",
-                            &format!("{}:{}", client_id.as_str(), v.jti),
-                            Timestamp(v.exp.saturating_add(60).saturating_mul(1000)),
-                            now,
-                        )
-                        .await?;
-                    if !fresh {
-                        return Ok(Err(OidcError::InvalidClient(
-                            "client_assertion was used before".into(),
-                        )));
-                    }
-                    true
-                }
-                Err(e) => return Ok(Err(e)),
-            }
-        }
-        _ => {
-            return Ok(Err(OidcError::InvalidClient(format!(
-                "this client authenticates with {}",
-                oidc.auth_method.as_str()
-            ))));
-        }
-    };
-    if !ok {
-        return Ok(Err(unknown()));
-    }
-    Ok(Ok((app, auth)))
 }
 
 fn allows(app: &App, g: GrantType) -> bool {
@@ -658,157 +559,4 @@ pub fn profile_claims(
         out.insert("email".into(), user.profile.email.clone().into());
     }
     out
-}
-
-/// A verified access token of this org: its claims, when it is valid, unexpired and not
-/// revoked.
-pub async fn check_access_token(
-    ctx: &Ctx,
-    org: &Org,
-    issuer: &str,
-    token: &str,
-) -> Result<Option<serde_json::Map<String, serde_json::Value>>, CoreError> {
-    let keys = keys::verifying_keys(ctx, &org.id).await?;
-    let Ok(v) = federa_jose::jws::verify(token, &keys, &federa_jose::JwsAlg::ALL) else {
-        return Ok(None);
-    };
-    if v.header().typ() != Some("at+jwt") {
-        return Ok(None);
-    }
-    let Ok(claims) = v.claims() else {
-        return Ok(None);
-    };
-    let now_s = ctx.clock.now().0 / 1000;
-    let str_of = |k: &str| claims.get(k).and_then(|x| x.as_str()).map(str::to_string);
-    if str_of("iss").as_deref() != Some(issuer)
-        || claims
-            .get("exp")
-            .and_then(serde_json::Value::as_i64)
-            .is_none_or(|e| e <= now_s)
-    {
-        return Ok(None);
-    }
-    let Some(jti) = str_of("jti") else {
-        return Ok(None);
-    };
-    match ctx
-        .store
-        .oauth_token_by_hash(&org.id, &hash_token(&jti))
-        .await?
-    {
-        Some(t) if !t.revoked => Ok(Some(claims)),
-        _ => Ok(None),
-    }
-}
-
-/// `GET /oauth2/v1/userinfo`: the standard claims allowed by the token's scopes.
-pub async fn userinfo(
-    ctx: &Ctx,
-    org: &Org,
-    issuer: &str,
-    bearer: &str,
-) -> Result<Option<serde_json::Value>, CoreError> {
-    let Some(claims) = check_access_token(ctx, org, issuer, bearer).await? else {
-        return Ok(None);
-    };
-    let Some(uid) = claims.get("uid").and_then(|u| u.as_str()) else {
-        return Ok(None);
-    };
-    let Ok(user) = users::get(ctx, &org.id, uid).await else {
-        return Ok(None);
-    };
-    if user.status != UserStatus::Active {
-        return Ok(None);
-    }
-    let scopes: Vec<String> = claims
-        .get("scp")
-        .and_then(|s| serde_json::from_value(s.clone()).ok())
-        .unwrap_or_default();
-    if !scopes.iter().any(|s| s == "openid") {
-        return Ok(None);
-    }
-    let mut out = serde_json::Map::new();
-    out.insert("sub".into(), user.id.to_string().into());
-    out.extend(profile_claims(&user, &scopes));
-    Ok(Some(serde_json::Value::Object(out)))
-}
-
-/// `POST /oauth2/v1/revoke` (RFC 7009): refresh tokens revoke their family (and its access
-/// tokens); access tokens are revoked by `jti`. Unknown tokens are not an error.
-pub async fn revoke(
-    ctx: &Ctx,
-    org: &Org,
-    app: &App,
-    issuer: &str,
-    token: &str,
-) -> Result<(), CoreError> {
-    if let Some(t) = ctx
-        .store
-        .oauth_token_by_hash(&org.id, &hash_token(token))
-        .await?
-        && t.app_id == app.id
-    {
-        ctx.store.revoke_family(&org.id, &t.family).await?;
-        return Ok(());
-    }
-    if let Some(claims) = check_access_token(ctx, org, issuer, token).await?
-        && claims.get("cid").and_then(|c| c.as_str()) == app.client_id.as_deref()
-        && let Some(jti) = claims.get("jti").and_then(|j| j.as_str())
-        && let Some(t) = ctx
-            .store
-            .oauth_token_by_hash(&org.id, &hash_token(jti))
-            .await?
-    {
-        ctx.store.revoke_family(&org.id, &t.family).await?;
-    }
-    Ok(())
-}
-
-/// `POST /oauth2/v1/introspect` (RFC 7662).
-pub async fn introspect(
-    ctx: &Ctx,
-    org: &Org,
-    app: &App,
-    issuer: &str,
-    token: &str,
-) -> Result<serde_json::Value, CoreError> {
-    let now = ctx.clock.now();
-    if let Some(t) = ctx
-        .store
-        .oauth_token_by_hash(&org.id, &hash_token(token))
-        .await?
-        && t.kind == "refresh"
-        && t.app_id == app.id
-    {
-        if t.revoked || t.used || t.expires_at <= now {
-            return Ok(serde_json::json!({ "active": false }));
-        }
-        let g: RefreshGrant = serde_json::from_value(t.data).map_err(internal)?;
-        return Ok(serde_json::json!({
-            "active": true, "token_type": "refresh_token", "scope": g.scopes.join(" "),
-            "client_id": app.client_id, "exp": t.expires_at.0 / 1000, "iat": t.created.0 / 1000,
-            "sub": t.user_id.map(|u| u.to_string()), "iss": issuer,
-        }));
-    }
-    match check_access_token(ctx, org, issuer, token).await? {
-        Some(c) if c.get("cid").and_then(|x| x.as_str()) == app.client_id.as_deref() => {
-            let scope = c
-                .get("scp")
-                .and_then(|s| s.as_array())
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .unwrap_or_default();
-            Ok(serde_json::json!({
-                "active": true, "token_type": "Bearer", "scope": scope,
-                "client_id": c.get("cid"), "username": c.get("sub"), "sub": c.get("sub"),
-                "uid": c.get("uid"), "exp": c.get("exp"), "iat": c.get("iat"),
-                "iss": c.get("iss"), "aud": c.get("aud"), "jti": c.get("jti"),
-            }))
-        }
-        _ => Ok(serde_json::json!({ "active": false })),
-    }
 }

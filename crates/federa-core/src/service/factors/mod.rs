@@ -10,12 +10,29 @@
 //! 6 digits, 30 s steps, ±1 step of skew, and each step accepted at most once. Every wrong
 //! answer counts; [`MAX_FAILURES`] in a row lock the factor for [`LOCK_MS`].
 
+//!
+//! Layout: this module holds the factor types, enrollment, activation, challenge and
+//! verification; `profile` checks the profile a new factor is enrolled with, `question` the
+//! security questions, `codes` the one-time codes of SMS, voice and email factors, `totp` the
+//! TOTP seed, key URI and QR code.
+
+mod codes;
+mod profile;
+mod question;
+mod totp;
+
+use codes::{code_hash, new_code, send_code};
+use profile::checked_profile;
+pub use profile::normalize_phone;
+pub use question::{CUSTOM_QUESTION, QUESTIONS, normalize_answer};
+pub use totp::svg_data_uri;
+use totp::{otpauth_uri, qr_svg, totp_of};
+
 use crate::ctx::Ctx;
 use crate::error::CoreError;
-use crate::model::{Channel, LifecycleStatus, OneTimeCode, Org, User};
-use crate::notify::Notification;
+use crate::model::{Channel, LifecycleStatus, Org, User};
 use crate::ports::StoreError;
-use crate::system::{constant_time_eq, sha256_hex};
+use crate::system::constant_time_eq;
 use federa_claims::{AuthenticatorKey, FactorVerification, MethodFlags, MethodType};
 use federa_types::{FactorId, OrgId, Secret, Timestamp, UserId};
 
@@ -40,55 +57,6 @@ pub const LOCK_MS: i64 = 15 * 60 * 1000;
 /// Shortest accepted security answer (after normalisation), as Okta.
 pub const MIN_ANSWER_LEN: usize = 4;
 const MAX_TEXT_LEN: usize = 200;
-
-/// Okta's security questions (key, text). `custom` takes the text from `questionText`.
-pub const QUESTIONS: [(&str, &str); 12] = [
-    (
-        "disliked_food",
-        "What is the food you least liked as a child?",
-    ),
-    (
-        "name_of_first_plush_toy",
-        "What is the name of your first stuffed animal?",
-    ),
-    (
-        "first_award",
-        "What did you earn your first medal or award for?",
-    ),
-    (
-        "favorite_security_question",
-        "What is your favorite security question?",
-    ),
-    (
-        "favorite_toy",
-        "What is the toy/stuffed animal you liked the most as a kid?",
-    ),
-    (
-        "first_computer_game",
-        "What was the first computer game you played?",
-    ),
-    ("favorite_movie_quote", "What is your favorite movie quote?"),
-    (
-        "first_sports_team_mascot",
-        "What was the mascot of the first sports team you played on?",
-    ),
-    (
-        "first_music_purchase",
-        "What music album or song did you first purchase?",
-    ),
-    ("favorite_art_piece", "What is your favorite piece of art?"),
-    (
-        "grandmother_favorite_desert",
-        "What was your grandmother's favorite dessert?",
-    ),
-    (
-        "first_thing_cooked",
-        "What was the first thing you learned to cook?",
-    ),
-];
-
-/// Key of a question whose text the user writes.
-pub const CUSTOM_QUESTION: &str = "custom";
 
 fn typed_authenticator(t: FactorType, p: FactorProvider) -> Option<(AuthenticatorKey, MethodType)> {
     use FactorProvider::{Google, Okta};
@@ -288,265 +256,6 @@ async fn require_authenticator(
             ),
         ))
     }
-}
-
-/// Normalises a phone number to E.164 (`+` and 8 to 15 digits; spaces, dashes, dots and
-/// parentheses are dropped).
-pub fn normalize_phone(raw: &str) -> Option<String> {
-    let kept: String = raw
-        .trim()
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
-        .collect();
-    let digits = kept.strip_prefix('+')?;
-    let ok = (8..=15).contains(&digits.len())
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && !digits.starts_with('0');
-    ok.then_some(kept)
-}
-
-fn valid_email(s: &str) -> bool {
-    let s = s.trim();
-    match s.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && s.len() <= 254
-                && !s.chars().any(|c| c.is_whitespace() || c.is_control())
-                && !domain.contains('@')
-        }
-        None => false,
-    }
-}
-
-/// Normalises a security answer: trimmed, inner whitespace collapsed, case-folded.
-pub fn normalize_answer(raw: &str) -> String {
-    raw.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
-
-/// The public profile stored for a new factor, checked for its type.
-fn checked_profile(input: &EnrollFactor, user: &User) -> Result<FactorProfile, CoreError> {
-    let p = &input.profile;
-    match input.factor_type {
-        FactorType::Totp => Ok(FactorProfile {
-            credential_id: Some(user.profile.login.clone()),
-            ..FactorProfile::default()
-        }),
-        FactorType::Sms | FactorType::Call => {
-            let raw = p.phone_number.as_deref().unwrap_or("");
-            if raw.trim().is_empty() {
-                return Err(CoreError::invalid(
-                    "profile.phoneNumber",
-                    "a phone number is required",
-                ));
-            }
-            let phone = normalize_phone(raw).ok_or_else(|| {
-                CoreError::invalid(
-                    "profile.phoneNumber",
-                    "must be an international number such as +14155550100",
-                )
-            })?;
-            Ok(FactorProfile {
-                phone_number: Some(phone),
-                ..FactorProfile::default()
-            })
-        }
-        FactorType::Email => {
-            let email = p
-                .email
-                .as_deref()
-                .map(str::trim)
-                .filter(|e| !e.is_empty())
-                .unwrap_or(user.profile.email.as_str())
-                .to_string();
-            if !valid_email(&email) {
-                return Err(CoreError::invalid(
-                    "profile.email",
-                    "is not an email address",
-                ));
-            }
-            Ok(FactorProfile {
-                email: Some(email),
-                ..FactorProfile::default()
-            })
-        }
-        FactorType::Question => {
-            let key = p.question.as_deref().map(str::trim).unwrap_or("");
-            let text = if key == CUSTOM_QUESTION {
-                let t = p.question_text.as_deref().map(str::trim).unwrap_or("");
-                if t.is_empty() || t.chars().count() > MAX_TEXT_LEN {
-                    return Err(CoreError::invalid(
-                        "profile.questionText",
-                        format!("a custom question needs a text of 1 to {MAX_TEXT_LEN} characters"),
-                    ));
-                }
-                t.to_string()
-            } else {
-                QUESTIONS
-                    .iter()
-                    .find(|(k, _)| *k == key)
-                    .map(|(_, t)| (*t).to_string())
-                    .ok_or_else(|| {
-                        CoreError::invalid(
-                            "profile.question",
-                            format!(
-                                "unknown question '{}': use one of {} or custom with questionText",
-                                clip(key, 40),
-                                QUESTIONS.iter().map(|q| q.0).collect::<Vec<_>>().join(", ")
-                            ),
-                        )
-                    })?
-            };
-            Ok(FactorProfile {
-                question: Some(key.to_string()),
-                question_text: Some(text),
-                ..FactorProfile::default()
-            })
-        }
-    }
-}
-
-/// A fresh 6-digit code, uniformly drawn.
-fn random_code(ctx: &Ctx) -> String {
-    loop {
-        let n = u32::from_be_bytes(ctx.random::<4>());
-        // 4_294_000_000 is the largest multiple of 10^6 below 2^32: no modulo bias.
-        if n < 4_294_000_000 {
-            return format!("{:06}", n % 1_000_000);
-        }
-    }
-}
-
-fn code_hash(code_id: &str, code: &str) -> String {
-    sha256_hex(format!("{code_id}:{code}").as_bytes())
-}
-
-/// A new code for `factor` (to store) and its plaintext (to send).
-fn new_code(ctx: &Ctx, factor: &UserFactor) -> (OneTimeCode, Secret<String>) {
-    let now = ctx.clock.now();
-    let id = format!(
-        "otc{}",
-        federa_types::id::random_base62(ctx.rng.as_ref(), 17)
-    );
-    let code = random_code(ctx);
-    let row = OneTimeCode {
-        code_hash: code_hash(&id, &code),
-        id,
-        org_id: factor.org_id.clone(),
-        factor_id: factor.id.clone(),
-        created: now,
-        expires: now.plus_millis(CODE_TTL_MS),
-        attempts: 0,
-        used: false,
-    };
-    (row, Secret::new(code))
-}
-
-/// The message carrying `code` for `factor`.
-fn code_message(factor: &UserFactor, code: &Secret<String>) -> Option<Notification> {
-    let minutes = CODE_TTL_MS / 60_000;
-    let c = code.expose();
-    let (channel, to, subject, body) = match factor.factor_type {
-        FactorType::Email => (
-            Channel::Email,
-            factor.profile.email.clone()?,
-            "Your verification code".to_string(),
-            format!(
-                "Your verification code is {c}. It expires in {minutes} minutes.\n\n\
-                 If you did not ask for it, you can ignore this message."
-            ),
-        ),
-        FactorType::Sms => (
-            Channel::Sms,
-            factor.profile.phone_number.clone()?,
-            "Verification code".to_string(),
-            format!("Your verification code is {c}. It expires in {minutes} minutes."),
-        ),
-        FactorType::Call => {
-            let spoken = c.chars().map(String::from).collect::<Vec<_>>().join(" ");
-            (
-                Channel::Voice,
-                factor.profile.phone_number.clone()?,
-                "Verification call".to_string(),
-                format!("Your verification code is {spoken}. Again: {spoken}."),
-            )
-        }
-        FactorType::Totp | FactorType::Question => return None,
-    };
-    Some(Notification {
-        channel,
-        to,
-        subject,
-        body: Secret::new(body),
-    })
-}
-
-async fn send_code(ctx: &Ctx, factor: &UserFactor, code: &Secret<String>) -> Result<(), CoreError> {
-    if let Some(msg) = code_message(factor, code) {
-        ctx.notifier.send(&factor.org_id, msg).await?;
-    }
-    Ok(())
-}
-
-/// RFC 3986 percent-encoding of everything but unreserved characters.
-fn pct(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// Google Authenticator's key URI: `otpauth://totp/{issuer}:{account}?secret=..&issuer=..`.
-fn otpauth_uri(issuer: &str, account: &str, base32: &str) -> Result<String, CoreError> {
-    let raw = format!(
-        "otpauth://totp/{}:{}?secret={base32}&issuer={}&algorithm=SHA1&digits={TOTP_DIGITS}&period={TOTP_STEP_SECONDS}",
-        pct(issuer),
-        pct(account),
-        pct(issuer)
-    );
-    // Parsed once to be sure the result is a well-formed URL.
-    url::Url::parse(&raw)
-        .map(|u| u.to_string())
-        .map_err(|e| CoreError::Internal(format!("otpauth URI: {e}")))
-}
-
-fn qr_svg(data: &str) -> Result<String, CoreError> {
-    let code = qrcode::QrCode::new(data.as_bytes())
-        .map_err(|e| CoreError::Internal(format!("QR code: {e}")))?;
-    Ok(code
-        .render::<qrcode::render::svg::Color>()
-        .min_dimensions(200, 200)
-        .build())
-}
-
-/// An SVG document as a `data:` URI (for `_links.qrcode.href` and `<img src>`).
-pub fn svg_data_uri(svg: &str) -> String {
-    use base64::Engine as _;
-    format!(
-        "data:image/svg+xml;base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(svg.as_bytes())
-    )
-}
-
-fn totp_of(seed: &[u8]) -> Result<totp_rs::Totp, CoreError> {
-    totp_rs::Builder::new()
-        .with_algorithm(totp_rs::Algorithm::SHA1)
-        .with_digits(TOTP_DIGITS)
-        .with_skew(1)
-        .with_step_duration(TOTP_STEP_SECONDS)
-        .with_secret(seed.to_vec())
-        .build()
-        .map_err(|e| CoreError::Internal(format!("TOTP: {e}")))
 }
 
 /// Enrolls a factor. A security question is ACTIVE at once; every other factor is
@@ -874,53 +583,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn answers_and_phones_are_normalised() {
-        assert_eq!(
-            normalize_answer("  Brussels   SPROUTS \t"),
-            "brussels sprouts"
-        );
-        assert_eq!(
-            normalize_phone("+1 (415) 555-0100").as_deref(),
-            Some("+14155550100")
-        );
-        assert_eq!(normalize_phone("4155550100"), None);
-        assert_eq!(normalize_phone("+1"), None);
-        assert_eq!(normalize_phone("+1415abc0100"), None);
-        assert!(valid_email("a@b.example"));
-        assert!(!valid_email("a@b"));
-        assert!(!valid_email("a b@c.d"));
-    }
-
-    #[test]
-    fn otpauth_uri_encodes_the_label() {
-        let u = otpauth_uri("Org A", "grace:h@x.test", "JBSWY3DPEHPK3PXP").unwrap_or_default();
-        assert!(
-            u.starts_with(
-                "otpauth://totp/Org%20A:grace%3Ah%40x.test?secret=JBSWY3DPEHPK3PXP&issuer=Org%20A"
-            ),
-            "{u}"
-        );
-        assert!(u.ends_with("&algorithm=SHA1&digits=6&period=30"), "{u}");
-    }
-
-    #[test]
-    fn totp_matches_rfc_6238_sha1_vectors() {
-        // RFC 6238 Appendix B, SHA-1 seed "12345678901234567890", truncated to 6 digits.
-        let t = totp_of(b"12345678901234567890").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(t.generate(59).to_string(), "287082");
-        assert_eq!(t.generate(1_111_111_109).to_string(), "081804");
-        assert_eq!(t.generate(20_000_000_000).to_string(), "353130");
-        // ±1 step accepted, and the matched step reported for replay protection.
-        assert_eq!(t.check("287082", 59 + 30), Some(1));
-        assert_eq!(t.check("287082", 59 + 60), None);
-    }
-
-    #[test]
-    fn the_qr_code_is_an_svg_document() {
-        let svg = qr_svg("otpauth://totp/x:y?secret=AAAA").unwrap_or_default();
-        assert!(svg.contains("<svg"), "{svg}");
     }
 }

@@ -1,0 +1,159 @@
+//! Primary authentication (CONTRACT §6): the identifier step, which consults the routing rules,
+//! and the password step, with lockout, one generic failure message and equal work for unknown
+//! users.
+
+use super::*;
+
+/// Identifier step: remembers the username (whether or not such a user exists) and moves to
+/// the password step. Routing rules are consulted here; federation to an IdP plugs in when IdP
+/// objects exist.
+pub async fn identify(
+    ctx: &Ctx,
+    org: &Org,
+    flow: &mut Flow,
+    username: &str,
+) -> Result<Advance, CoreError> {
+    expect_step(
+        flow,
+        matches!(flow.state.step, Step::Identify | Step::Password),
+    )?;
+    let username = username.trim();
+    if username.is_empty()
+        || username.chars().count() > MAX_INPUT
+        || username.chars().any(char::is_control)
+    {
+        flow.state.error = Some("Enter your username.".into());
+        save(ctx, flow).await?;
+        return Ok(Advance::Continue);
+    }
+    flow.state.login = Some(username.to_string());
+    // Routing rules: one IdP and no local sign-in → straight to the IdP.
+    let (idps, local) = routing(ctx, org, flow, username).await?;
+    if !local && idps.len() == 1 {
+        save(ctx, flow).await?;
+        return Ok(Advance::Federate {
+            idp: idps[0].id.clone(),
+        });
+    }
+    flow.state.step = Step::Password;
+    save(ctx, flow).await?;
+    Ok(Advance::Continue)
+}
+
+/// Password step. Failures are counted on the user (lockout at [`LOCKOUT_THRESHOLD`]) and answer
+/// one generic message; unknown users cost the same hashing work as known ones.
+pub async fn password(
+    ctx: &Ctx,
+    org: &Org,
+    flow: &mut Flow,
+    password: Secret<String>,
+    client: &Client,
+) -> Result<Advance, CoreError> {
+    expect_step(flow, flow.state.step == Step::Password)?;
+    let login = flow.state.login.clone().unwrap_or_default();
+    if let Some(msg) = throttle(ctx, org, client, "signin", &login).await? {
+        flow.state.error = Some(msg);
+        save(ctx, flow).await?;
+        return Ok(Advance::Continue);
+    }
+    if password.expose().is_empty() || password.expose().chars().count() > MAX_INPUT {
+        flow.state.error = Some(GENERIC_FAILURE.into());
+        save(ctx, flow).await?;
+        return Ok(Advance::Continue);
+    }
+    let user = users::get(ctx, &org.id, &login).await.ok();
+    let ok = match &user {
+        Some(u) if u.status == UserStatus::Active => match &u.password_hash {
+            Some(h) => ctx.hasher.verify(password, h.clone()).await,
+            None => false,
+        },
+        _ => {
+            // Same work as a verification, so timing does not reveal unknown or locked users.
+            let _ = ctx.hasher.hash(password, ctx.random()).await;
+            false
+        }
+    };
+    match (ok, user) {
+        (true, Some(mut u)) => {
+            if u.failed_logins != 0 {
+                u.failed_logins = 0;
+                ctx.store.update_user(&u).await?;
+            }
+            let v = local_verification(
+                &AuthenticatorKey::OktaPassword,
+                &MethodType::Password,
+                MethodFlags::default(),
+                ctx.clock.now(),
+            )
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
+            log(
+                ctx,
+                org,
+                client,
+                "user.authentication.auth_via_password",
+                "Verify user password",
+                OutcomeResult::Success,
+                None,
+                Some(&u),
+                None,
+                Default::default(),
+            )
+            .await?;
+            flow.state.user_id = Some(u.id.clone());
+            flow.state.verifications.push(v);
+            let flow_cookie = rotate(ctx, flow);
+            match advance_with(ctx, org, flow, client, u).await? {
+                Advance::Continue => Ok(Advance::ContinueWith { flow_cookie }),
+                other => Ok(other),
+            }
+        }
+        (_, user) => {
+            let reason = match &user {
+                None => "UNKNOWN_USER",
+                Some(u) if u.status == UserStatus::LockedOut => "LOCKED_OUT",
+                Some(u) if u.status != UserStatus::Active => "USER_NOT_ACTIVE",
+                Some(_) => "INVALID_CREDENTIALS",
+            };
+            log(
+                ctx,
+                org,
+                client,
+                "user.session.start",
+                "User login to Federa",
+                OutcomeResult::Failure,
+                Some(reason),
+                user.as_ref(),
+                Some(&login),
+                Default::default(),
+            )
+            .await?;
+            if let Some(mut u) = user
+                && u.status == UserStatus::Active
+            {
+                u.failed_logins += 1;
+                if u.failed_logins >= LOCKOUT_THRESHOLD {
+                    u.status = UserStatus::LockedOut;
+                    u.status_changed = Some(ctx.clock.now());
+                    log(
+                        ctx,
+                        org,
+                        client,
+                        "user.account.lock",
+                        "Max sign in attempts exceeded",
+                        OutcomeResult::Success,
+                        Some("LOCKED_OUT"),
+                        Some(&u),
+                        None,
+                        Default::default(),
+                    )
+                    .await?;
+                }
+                u.last_updated = ctx.clock.now();
+                ctx.store.update_user(&u).await?;
+            }
+            flow.state.error = Some(GENERIC_FAILURE.into());
+            save(ctx, flow).await?;
+            Ok(Advance::Continue)
+        }
+    }
+}
