@@ -22,7 +22,7 @@ use crate::service::idps::Idp;
 use crate::service::sessions::{hash_token, random_token};
 use crate::service::signin::{self, Advance, Client, Flow, Step};
 use crate::service::syslog::{self, LogActor, LogEventInput, LogTarget, OutcomeResult, Severity};
-use crate::service::{features, users};
+use crate::service::users;
 use federa_claims::trust::{OrgFeatures, TrustOutcome};
 use federa_claims::{Carrier, IgnoreReason};
 use federa_types::{IdpId, Secret, Timestamp};
@@ -82,18 +82,10 @@ pub enum BrokerOutcome {
     },
 }
 
-/// The org's claims feature flags, as the trust rules read them.
+/// The org's claims feature flags, as the trust rules read them (one definition:
+/// [`crate::service::idps::claims_features`]).
 pub async fn org_features(ctx: &Ctx, org: &Org) -> Result<OrgFeatures, CoreError> {
-    let mut f = OrgFeatures::default();
-    for feat in features::list(ctx, &org.id).await? {
-        match feat.info.id {
-            "ORG2ORG_CLAIMS_SHARING" => f.org2org_claims_sharing = feat.enabled,
-            "THIRD_PARTY_IDP_CLAIMS_SHARING" => f.third_party_idp_claims_sharing = feat.enabled,
-            "IDP_AMR_CLAIMS_MAPPING" => f.idp_amr_claims_mapping = feat.enabled,
-            _ => {}
-        }
-    }
-    Ok(f)
+    crate::service::idps::claims_features(ctx, &org.id).await
 }
 
 /// Stores a pending sign-in bound to the flow; returns the state value to send upstream.
