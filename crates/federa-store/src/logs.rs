@@ -5,7 +5,7 @@
 
 use crate::SqlStore;
 use crate::error::{corrupt, map_err};
-use federa_core::ports::{LogRepo, StoreResult};
+use federa_core::ports::{LogRepo, StoreError, StoreResult};
 use federa_core::service::ratelimit::RateWindow;
 use federa_core::service::syslog::{LogCursor, LogEntry, LogEvent, LogFilter, LogQuery, SortOrder};
 use federa_types::{OrgId, Timestamp};
@@ -46,39 +46,90 @@ fn entry_from_row(row: &AnyRow) -> StoreResult<LogEntry> {
     })
 }
 
+/// Events per multi-row `INSERT` (9 parameters each, far below either backend's limit).
+const EVENTS_PER_STATEMENT: usize = 64;
+
+/// Inserts events and their target rows with one multi-row statement per table (per
+/// [`EVENTS_PER_STATEMENT`] events), in the order given. The caller provides the transaction
+/// when there is more than one statement.
+pub(crate) async fn insert_events(
+    conn: &mut sqlx::AnyConnection,
+    events: &[LogEvent],
+) -> StoreResult<()> {
+    for chunk in events.chunks(EVENTS_PER_STATEMENT) {
+        let mut sql = String::from(
+            "INSERT INTO log_events (uuid, org_id, published, event_type, severity, outcome_result, actor_id, \
+             search_text, body) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let n = i * 9;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for k in 1..=9 {
+                if k > 1 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("${}", n + k));
+            }
+            sql.push(')');
+        }
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for e in chunk {
+            let body = serde_json::to_string(e).map_err(|err| corrupt("log event", err))?;
+            q = q
+                .bind(e.uuid.clone())
+                .bind(e.org_id.as_str().to_string())
+                .bind(e.published.millis())
+                .bind(e.event_type.clone())
+                .bind(e.severity.as_str().to_string())
+                .bind(e.outcome_result.as_str().to_string())
+                .bind(e.actor.id.clone())
+                .bind(e.search_text())
+                .bind(body);
+        }
+        q.execute(&mut *conn).await.map_err(map_err)?;
+        let targets: Vec<(&LogEvent, &str)> = chunk
+            .iter()
+            .flat_map(|e| {
+                let ids: BTreeSet<&str> = e.targets.iter().map(|t| t.id.as_str()).collect();
+                ids.into_iter().map(move |t| (e, t))
+            })
+            .collect();
+        if targets.is_empty() {
+            continue;
+        }
+        let mut sql =
+            String::from("INSERT INTO log_event_targets (org_id, event_uuid, target_id) VALUES ");
+        for i in 0..targets.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3));
+        }
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for (e, t) in targets {
+            q = q
+                .bind(e.org_id.as_str().to_string())
+                .bind(e.uuid.clone())
+                .bind(t.to_string());
+        }
+        q.execute(&mut *conn).await.map_err(map_err)?;
+    }
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl LogRepo for SqlStore {
     async fn insert_log_event(&self, e: &LogEvent) -> StoreResult<()> {
-        let body = serde_json::to_string(e).map_err(|err| corrupt("log event", err))?;
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
-        sqlx::query(
-            "INSERT INTO log_events (uuid, org_id, published, event_type, severity, outcome_result, actor_id, \
-             search_text, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&e.uuid)
-        .bind(e.org_id.as_str())
-        .bind(e.published.millis())
-        .bind(&e.event_type)
-        .bind(e.severity.as_str())
-        .bind(e.outcome_result.as_str())
-        .bind(&e.actor.id)
-        .bind(e.search_text())
-        .bind(body)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let targets: BTreeSet<&str> = e.targets.iter().map(|t| t.id.as_str()).collect();
-        for t in targets {
-            sqlx::query(
-                "INSERT INTO log_event_targets (org_id, event_uuid, target_id) VALUES ($1, $2, $3)",
-            )
-            .bind(e.org_id.as_str())
-            .bind(&e.uuid)
-            .bind(t)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        if e.targets.is_empty() {
+            // One statement: atomic without a transaction.
+            let mut conn = self.pool().acquire().await.map_err(map_err)?;
+            return insert_events(&mut conn, std::slice::from_ref(e)).await;
         }
+        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        insert_events(&mut tx, std::slice::from_ref(e)).await?;
         tx.commit().await.map_err(map_err)
     }
 
@@ -178,11 +229,35 @@ impl LogRepo for SqlStore {
         window_start: Timestamp,
         window_end: Timestamp,
     ) -> StoreResult<RateWindow> {
+        let keys = [key.to_string()];
+        let mut w = self
+            .hit_rate_windows(org, &keys, window_start, window_end)
+            .await?;
+        w.pop()
+            .ok_or_else(|| StoreError::Backend("rate-limit upsert returned no row".into()))
+    }
+
+    async fn hit_rate_windows(
+        &self,
+        org: &OrgId,
+        keys: &[String],
+        window_start: Timestamp,
+        window_end: Timestamp,
+    ) -> StoreResult<Vec<RateWindow>> {
+        let distinct: BTreeSet<&str> = keys.iter().map(String::as_str).collect();
+        if distinct.len() != keys.len() || keys.is_empty() || keys.len() > 16 {
+            return Err(StoreError::Backend(
+                "rate-limit keys must be 1 to 16 distinct keys".into(),
+            ));
+        }
         // The stored window wins when it is the same or a later one (a node whose clock lags
         // counts into it); an earlier one is replaced and the count restarts.
-        let row = sqlx::query(
+        let values: Vec<String> = (0..keys.len())
+            .map(|i| format!("($1, ${}, $2, $3, 1)", i + 4))
+            .collect();
+        let sql = format!(
             "INSERT INTO rate_limits (org_id, rl_key, window_start, window_end, hits) \
-             VALUES ($1, $2, $3, $4, 1) \
+             VALUES {} \
              ON CONFLICT (org_id, rl_key) DO UPDATE SET \
              hits = CASE WHEN rate_limits.window_start >= excluded.window_start \
                     THEN rate_limits.hits + 1 ELSE 1 END, \
@@ -190,19 +265,35 @@ impl LogRepo for SqlStore {
                     THEN rate_limits.window_end ELSE excluded.window_end END, \
              window_start = CASE WHEN rate_limits.window_start >= excluded.window_start \
                     THEN rate_limits.window_start ELSE excluded.window_start END \
-             RETURNING hits, window_end",
-        )
-        .bind(org.as_str())
-        .bind(key)
-        .bind(window_start.millis())
-        .bind(window_end.millis())
-        .fetch_one(self.pool())
-        .await
-        .map_err(map_err)?;
-        Ok(RateWindow {
-            hits: row.try_get("hits").map_err(map_err)?,
-            window_end: Timestamp(row.try_get("window_end").map_err(map_err)?),
-        })
+             RETURNING rl_key, hits, window_end",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql))
+            .bind(org.as_str().to_string())
+            .bind(window_start.millis())
+            .bind(window_end.millis());
+        for k in keys {
+            q = q.bind(k.clone());
+        }
+        let rows = q.fetch_all(self.pool()).await.map_err(map_err)?;
+        let mut by_key = std::collections::HashMap::new();
+        for row in &rows {
+            let key: String = row.try_get("rl_key").map_err(map_err)?;
+            by_key.insert(
+                key,
+                RateWindow {
+                    hits: row.try_get("hits").map_err(map_err)?,
+                    window_end: Timestamp(row.try_get("window_end").map_err(map_err)?),
+                },
+            );
+        }
+        keys.iter()
+            .map(|k| {
+                by_key
+                    .remove(k)
+                    .ok_or_else(|| StoreError::Backend("rate-limit upsert lost a key".into()))
+            })
+            .collect()
     }
 
     async fn reset_rate_window(&self, org: &OrgId, key: &str) -> StoreResult<()> {

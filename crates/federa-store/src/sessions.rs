@@ -3,7 +3,7 @@
 use crate::SqlStore;
 use crate::error::{corrupt, map_err};
 use federa_core::model::session::{Session, StoredFlow};
-use federa_core::ports::{SessionRepo, StoreResult};
+use federa_core::ports::{SessionRepo, SignInCommit, StoreError, StoreResult};
 use federa_types::{IdpId, OrgId, Timestamp, UserId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -36,6 +36,33 @@ fn session_from_row(r: &AnyRow) -> StoreResult<Session> {
 fn json_text<T: serde::Serialize>(v: &T) -> StoreResult<String> {
     serde_json::to_string(v)
         .map_err(|e| federa_core::ports::StoreError::Backend(format!("cannot encode: {e}")))
+}
+
+/// Inserts a session row.
+async fn insert_session<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    s: &Session,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, public_id, org_id, user_id, status, csrf, created, last_active, idle_ms, expires_at, verifications, idp_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(&s.id_hash)
+    .bind(&s.public_id)
+    .bind(s.org_id.as_str())
+    .bind(s.user_id.as_str())
+    .bind(&s.status)
+    .bind(&s.csrf)
+    .bind(s.created.0)
+    .bind(s.last_active.0)
+    .bind(s.idle_ms)
+    .bind(s.expires_at.0)
+    .bind(json_text(&s.verifications)?)
+    .bind(s.idp_id.as_ref().map(|i| i.as_str().to_string()))
+    .execute(ex)
+    .await
+    .map_err(map_err)?;
+    Ok(())
 }
 
 #[async_trait::async_trait]
@@ -119,26 +146,7 @@ impl SessionRepo for SqlStore {
     }
 
     async fn create_session(&self, s: &Session) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO sessions (id_hash, public_id, org_id, user_id, status, csrf, created, last_active, idle_ms, expires_at, verifications, idp_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(&s.id_hash)
-        .bind(&s.public_id)
-        .bind(s.org_id.as_str())
-        .bind(s.user_id.as_str())
-        .bind(&s.status)
-        .bind(&s.csrf)
-        .bind(s.created.0)
-        .bind(s.last_active.0)
-        .bind(s.idle_ms)
-        .bind(s.expires_at.0)
-        .bind(json_text(&s.verifications)?)
-        .bind(s.idp_id.as_ref().map(|i| i.as_str().to_string()))
-        .execute(self.pool())
-        .await
-        .map_err(map_err)?;
-        Ok(())
+        insert_session(self.pool(), s).await
     }
 
     async fn session_by_hash(&self, org: &OrgId, id_hash: &str) -> StoreResult<Option<Session>> {
@@ -191,5 +199,42 @@ impl SessionRepo for SqlStore {
             .await
             .map_err(map_err)?;
         Ok(())
+    }
+
+    async fn commit_sign_in(&self, c: &SignInCommit<'_>) -> StoreResult<()> {
+        let foreign = c.session.org_id != *c.org
+            || c.user
+                .is_some_and(|u| u.org_id != *c.org || u.id != c.session.user_id)
+            || c.events.iter().any(|e| e.org_id != *c.org);
+        if foreign {
+            return Err(StoreError::Backend(
+                "sign-in commit names rows of another org or user".into(),
+            ));
+        }
+        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        insert_session(&mut *tx, c.session).await?;
+        crate::logs::insert_events(&mut tx, c.events).await?;
+        if let Some(u) = c.user
+            && !crate::users::update_user_row(&mut *tx, u).await?
+        {
+            return Err(StoreError::MissingReference("user".into()));
+        }
+        if let Some(hash) = c.flow_hash {
+            sqlx::query("DELETE FROM signin_flows WHERE org_id = $1 AND id_hash = $2")
+                .bind(c.org.as_str())
+                .bind(hash)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        if let Some(hash) = c.replaced_session {
+            sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND id_hash = $2")
+                .bind(c.org.as_str())
+                .bind(hash)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)
     }
 }

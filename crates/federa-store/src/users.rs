@@ -72,6 +72,39 @@ fn login_conflict(e: StoreError) -> StoreError {
     }
 }
 
+/// Replaces a user's stored fields; false when no such user exists.
+pub(crate) async fn update_user_row<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    u: &User,
+) -> StoreResult<bool> {
+    let r = sqlx::query(
+        "UPDATE users SET status = $3, login = $4, login_lower = $5, email_lower = $6, first_name_lower = $7, \
+         last_name_lower = $8, profile = $9, password_hash = $10, activated = $11, status_changed = $12, \
+         last_login = $13, last_updated = $14, password_changed = $15, failed_logins = $16 \
+         WHERE org_id = $1 AND id = $2",
+    )
+    .bind(u.org_id.as_str())
+    .bind(u.id.as_str())
+    .bind(u.status.as_str())
+    .bind(&u.profile.login)
+    .bind(u.profile.login.to_lowercase())
+    .bind(u.profile.email.to_lowercase())
+    .bind(lower(&u.profile.first_name))
+    .bind(lower(&u.profile.last_name))
+    .bind(profile_json(&u.profile)?)
+    .bind(u.password_hash.as_ref().map(|h| h.expose().clone()))
+    .bind(u.activated.map(|t| t.0))
+    .bind(u.status_changed.map(|t| t.0))
+    .bind(u.last_login.map(|t| t.0))
+    .bind(u.last_updated.0)
+    .bind(u.password_changed.map(|t| t.0))
+    .bind(u.failed_logins)
+    .execute(ex)
+    .await
+    .map_err(|e| login_conflict(map_err(e)))?;
+    Ok(r.rows_affected() == 1)
+}
+
 #[async_trait::async_trait]
 impl UserRepo for SqlStore {
     async fn create_user(&self, u: &User, groups: &[GroupId]) -> StoreResult<()> {
@@ -206,32 +239,7 @@ impl UserRepo for SqlStore {
     }
 
     async fn update_user(&self, u: &User) -> StoreResult<bool> {
-        let r = sqlx::query(
-            "UPDATE users SET status = $3, login = $4, login_lower = $5, email_lower = $6, first_name_lower = $7, \
-             last_name_lower = $8, profile = $9, password_hash = $10, activated = $11, status_changed = $12, \
-             last_login = $13, last_updated = $14, password_changed = $15, failed_logins = $16 \
-             WHERE org_id = $1 AND id = $2",
-        )
-        .bind(u.org_id.as_str())
-        .bind(u.id.as_str())
-        .bind(u.status.as_str())
-        .bind(&u.profile.login)
-        .bind(u.profile.login.to_lowercase())
-        .bind(u.profile.email.to_lowercase())
-        .bind(lower(&u.profile.first_name))
-        .bind(lower(&u.profile.last_name))
-        .bind(profile_json(&u.profile)?)
-        .bind(u.password_hash.as_ref().map(|h| h.expose().clone()))
-        .bind(u.activated.map(|t| t.0))
-        .bind(u.status_changed.map(|t| t.0))
-        .bind(u.last_login.map(|t| t.0))
-        .bind(u.last_updated.0)
-        .bind(u.password_changed.map(|t| t.0))
-        .bind(u.failed_logins)
-        .execute(self.pool())
-        .await
-        .map_err(|e| login_conflict(map_err(e)))?;
-        Ok(r.rows_affected() == 1)
+        update_user_row(self.pool(), u).await
     }
 
     async fn delete_user(&self, org: &OrgId, id: &UserId) -> StoreResult<bool> {

@@ -242,3 +242,54 @@ async fn bad_arguments_are_refused(db: &TestDb) {
     );
 }
 contract_test!(bad_arguments_are_refused_test, bad_arguments_are_refused);
+
+async fn several_keys_are_counted_in_one_call(db: &TestDb) {
+    let (ctx, clock, a, b) = setup(db).await;
+    clock.advance(10_500);
+    // One key already has two hits; the other none.
+    for _ in 0..2 {
+        ratelimit::hit(&ctx, &a, "signin:sub:ada", 3, 60)
+            .await
+            .unwrap();
+    }
+    let keys = [("signin:ip:203.0.113.7", 5), ("signin:sub:ada", 3)];
+    let d = ratelimit::hit_many(&ctx, &a, &keys, 60).await.unwrap();
+    assert_eq!(d, vec![ALLOWED, ALLOWED], "1 of 5 and 3 of 3");
+    let d = ratelimit::hit_many(&ctx, &a, &keys, 60).await.unwrap();
+    assert_eq!(d[0], ALLOWED, "2 of 5");
+    assert_eq!(
+        d[1],
+        RateDecision {
+            allowed: false,
+            retry_after_seconds: 50
+        },
+        "the decisions keep the order of the keys"
+    );
+    // The same keys in another org start from zero; the order of keys does not matter.
+    let d = ratelimit::hit_many(&ctx, &b, &[keys[1], keys[0]], 60)
+        .await
+        .unwrap();
+    assert_eq!(d, vec![ALLOWED, ALLOWED]);
+    // Over-long keys are hashed as with `hit`, and count into the same window.
+    let long = "k".repeat(500);
+    ratelimit::hit(&ctx, &a, &long, 1, 60).await.unwrap();
+    let d = ratelimit::hit_many(&ctx, &a, &[(long.as_str(), 1)], 60)
+        .await
+        .unwrap();
+    assert!(!d[0].allowed, "the second hit on the long key is over 1");
+    // A repeated or empty key is refused, nothing counted.
+    assert!(
+        ratelimit::hit_many(&ctx, &a, &[("x", 1), ("x", 1)], 60)
+            .await
+            .is_err()
+    );
+    assert!(ratelimit::hit_many(&ctx, &a, &[("", 1)], 60).await.is_err());
+    assert!(
+        ratelimit::hit(&ctx, &a, "x", 1, 60).await.unwrap().allowed,
+        "the refused call counted nothing on x"
+    );
+}
+contract_test!(
+    several_keys_are_counted_in_one_call_test,
+    several_keys_are_counted_in_one_call
+);

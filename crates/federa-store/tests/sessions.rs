@@ -237,3 +237,137 @@ contract_test!(
     org_rules_in_one_query_match_per_policy_lists_test,
     org_rules_in_one_query_match_per_policy_lists
 );
+
+/// The writes that end a sign-in happen together: session, events (with their targets, in
+/// order), the user's fields, the flow's and a replaced session's removal; rows of another org
+/// are refused with nothing written.
+async fn sign_in_commit_is_all_or_nothing(db: &TestDb) {
+    use federa_core::model::session::StoredFlow;
+    use federa_core::ports::SignInCommit;
+    use federa_core::service::syslog::{self, LogEventInput, LogListParams, LogTarget};
+    let (ctx, _clock, org, user) = setup(db).await;
+    let other = orgs::create(&ctx, "B", &["b.test".into()], Engine::Identity, "t")
+        .await
+        .unwrap()
+        .org;
+    let now = ctx.clock.now();
+    let flow = StoredFlow {
+        id_hash: sessions::hash_token("flow-cookie"),
+        org_id: org.id.clone(),
+        created: now,
+        expires_at: now.plus_millis(60_000),
+        state: serde_json::json!({}),
+    };
+    ctx.store.create_flow(&flow).await.unwrap();
+    let (old_cookie, old) = sessions::create(&ctx, &org.id, &user, vec![], None, None)
+        .await
+        .unwrap();
+    let (cookie, session) = sessions::new_session(&ctx, &org.id, &user, vec![], None, None);
+    let mut u = users::get(&ctx, &org.id, user.as_str()).await.unwrap();
+    u.last_login = Some(now);
+    u.failed_logins = 0;
+    let event = |t: &str| {
+        syslog::prepare(
+            &ctx,
+            &org.id,
+            LogEventInput {
+                targets: vec![LogTarget::new(user.as_str(), "User")],
+                ..LogEventInput::new(t, "m")
+            },
+        )
+        .unwrap()
+    };
+    let events = vec![event("test.first"), event("test.second")];
+    let commit = SignInCommit {
+        org: &org.id,
+        session: &session,
+        events: &events,
+        user: Some(&u),
+        flow_hash: Some(&flow.id_hash),
+        replaced_session: Some(&old.id_hash),
+    };
+    // Another org's view of the same writes is refused and writes nothing.
+    let foreign = SignInCommit {
+        org: &other.id,
+        ..commit
+    };
+    assert!(ctx.store.commit_sign_in(&foreign).await.is_err());
+    assert!(
+        sessions::current(&ctx, &org.id, Some(cookie.expose()))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        ctx.store
+            .flow_by_hash(&org.id, &flow.id_hash, now)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    ctx.store.commit_sign_in(&commit).await.unwrap();
+    assert!(
+        sessions::current(&ctx, &org.id, Some(cookie.expose()))
+            .await
+            .unwrap()
+            .is_some(),
+        "the new session works"
+    );
+    assert!(
+        sessions::current(&ctx, &org.id, Some(old_cookie.expose()))
+            .await
+            .unwrap()
+            .is_none(),
+        "the replaced session is gone"
+    );
+    assert!(
+        ctx.store
+            .flow_by_hash(&org.id, &flow.id_hash, now)
+            .await
+            .unwrap()
+            .is_none(),
+        "the flow is gone"
+    );
+    let stored = users::get(&ctx, &org.id, user.as_str()).await.unwrap();
+    assert_eq!(stored.last_login, Some(now));
+    let listed = syslog::list(
+        &ctx,
+        &org.id,
+        &LogListParams {
+            filter: Some(format!("target.id eq \"{}\"", user.as_str())),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let types: Vec<&str> = listed
+        .page
+        .items
+        .iter()
+        .map(|e| e.event_type.as_str())
+        .filter(|t| t.starts_with("test."))
+        .collect();
+    assert_eq!(
+        types,
+        ["test.first", "test.second"],
+        "both, in order, by target"
+    );
+    // A second commit of the same session id fails as a whole: no duplicate events.
+    assert!(ctx.store.commit_sign_in(&commit).await.is_err());
+    let again = syslog::list(&ctx, &org.id, &LogListParams::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        again
+            .page
+            .items
+            .iter()
+            .filter(|e| e.event_type.starts_with("test."))
+            .count(),
+        2
+    );
+}
+contract_test!(
+    sign_in_commit_is_all_or_nothing_test,
+    sign_in_commit_is_all_or_nothing
+);

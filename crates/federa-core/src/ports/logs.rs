@@ -17,6 +17,15 @@ pub trait LogRepo: Send + Sync {
     async fn list_log_events(&self, org: &OrgId, query: &LogQuery) -> StoreResult<Vec<LogEntry>>;
     /// Deletes events of `org` published before `before`; returns how many.
     async fn purge_log_events(&self, org: &OrgId, before: Timestamp) -> StoreResult<u64>;
+    /// [`LogRepo::hit_rate_window`] for several distinct keys sharing one window, in one
+    /// statement; the windows in the order of `keys`.
+    async fn hit_rate_windows(
+        &self,
+        org: &OrgId,
+        keys: &[String],
+        window_start: Timestamp,
+        window_end: Timestamp,
+    ) -> StoreResult<Vec<RateWindow>>;
     /// Counts one hit on `key` in the window `[window_start, window_end)`, in one atomic
     /// statement: a row for an older window is restarted at 1; a row for the same or a newer
     /// window (a node whose clock lags) is incremented.

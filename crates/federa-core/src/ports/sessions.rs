@@ -1,11 +1,30 @@
 //! Port for sign-in flows and sessions. Both are looked up by the SHA-256 of their cookie value.
 
 use super::StoreResult;
+use crate::model::User;
 use crate::model::session::{Session, StoredFlow};
+use crate::service::syslog::LogEvent;
 use async_trait::async_trait;
 use federa_types::{OrgId, Timestamp, UserId};
 
 /// Sessions and in-progress sign-in flows (implemented in `federa-store`).
+/// The writes that end a successful sign-in, made in one transaction: all of them or none.
+#[derive(Debug, Clone, Copy)]
+pub struct SignInCommit<'a> {
+    /// The org of every row below.
+    pub org: &'a OrgId,
+    /// The new session.
+    pub session: &'a Session,
+    /// System Log events of the sign-in.
+    pub events: &'a [LogEvent],
+    /// The user's stored fields to replace (last sign-in time, failed-password count).
+    pub user: Option<&'a User>,
+    /// The sign-in flow to delete (by id hash).
+    pub flow_hash: Option<&'a str>,
+    /// A session this one replaces (step-up), to delete (by id hash).
+    pub replaced_session: Option<&'a str>,
+}
+
 #[async_trait]
 pub trait SessionRepo: Send + Sync {
     /// Stores a new flow.
@@ -35,4 +54,7 @@ pub trait SessionRepo: Send + Sync {
     async fn delete_session(&self, org: &OrgId, id_hash: &str) -> StoreResult<()>;
     /// Deletes every session of a user (password change, deactivation).
     async fn delete_user_sessions(&self, org: &OrgId, user: &UserId) -> StoreResult<()>;
+    /// Makes the writes of [`SignInCommit`] in one transaction. The session, user and flow
+    /// must belong to `commit.org` (anything else is refused and nothing is written).
+    async fn commit_sign_in(&self, commit: &SignInCommit<'_>) -> StoreResult<()>;
 }

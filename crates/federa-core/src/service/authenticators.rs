@@ -21,7 +21,9 @@ use federa_types::{AuthenticatorId, OrgId};
 /// The key of the authenticator that can never be deactivated.
 pub const PASSWORD_KEY: &str = "okta_password";
 
-fn methods_of<'a>(items: impl IntoIterator<Item = &'a Authenticator>) -> Vec<AuthenticatorMethods> {
+pub(crate) fn methods_of<'a>(
+    items: impl IntoIterator<Item = &'a Authenticator>,
+) -> Vec<AuthenticatorMethods> {
     items
         .into_iter()
         .filter(|a| a.status == LifecycleStatus::Active)

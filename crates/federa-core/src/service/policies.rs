@@ -227,11 +227,16 @@ fn typed(stored: &StoredPolicy) -> Result<(AnyPolicy, PolicyType), CoreError> {
 pub async fn load(ctx: &Ctx, org: &OrgId) -> Result<OrgPolicies, CoreError> {
     let mut rules: std::collections::HashMap<PolicyId, Vec<StoredRule>> =
         std::collections::HashMap::new();
-    for r in ctx.store.list_org_rules(org).await? {
+    // Two reads at once (the pool has more than one connection): a sign-in waits for both.
+    let (all_rules, stored_policies) = tokio::try_join!(
+        ctx.store.list_org_rules(org),
+        ctx.store.list_policies(org, None)
+    )?;
+    for r in all_rules {
         rules.entry(r.policy_id.clone()).or_default().push(r);
     }
     let mut out = OrgPolicies::default();
-    for stored in ctx.store.list_policies(org, None).await? {
+    for stored in stored_policies {
         let (mut p, t) = typed(&stored)?;
         for r in rules.remove(&stored.id).unwrap_or_default() {
             let rule = AnyRule::from_json(t, &r.body).map_err(|e| corrupt("rule", e))?;
@@ -256,12 +261,16 @@ pub async fn access_policy_of_app(
     all: &OrgPolicies,
 ) -> Result<Option<AccessPolicy>, CoreError> {
     let bound = ctx.store.app_policy(org, app).await?;
-    let found = match &bound {
-        Some(id) => all.access.iter().find(|p| p.header.id.as_ref() == Some(id)),
-        None => None,
-    }
-    .or_else(|| all.access.iter().find(|p| p.header.system));
-    Ok(found.cloned())
+    Ok(access_policy_from(all, bound.as_ref()))
+}
+
+/// The authentication policy `bound` names among the org's policies, else the default (system)
+/// one.
+pub fn access_policy_from(all: &OrgPolicies, bound: Option<&PolicyId>) -> Option<AccessPolicy> {
+    bound
+        .and_then(|id| all.access.iter().find(|p| p.header.id.as_ref() == Some(id)))
+        .or_else(|| all.access.iter().find(|p| p.header.system))
+        .cloned()
 }
 
 /// Resolves references for federa-policy's checks. Users, groups and apps are looked up in the

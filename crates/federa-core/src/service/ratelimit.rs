@@ -72,7 +72,21 @@ pub async fn hit(
     limit: u32,
     window_seconds: i64,
 ) -> Result<RateDecision, CoreError> {
-    if key.is_empty() {
+    hit_many(ctx, org, &[(key, limit)], window_seconds)
+        .await?
+        .pop()
+        .ok_or_else(|| CoreError::Internal("rate limiter answered no window".into()))
+}
+
+/// [`hit`] for several distinct keys with one window length, counted in one store call; the
+/// decisions in the order of `keys`.
+pub async fn hit_many(
+    ctx: &Ctx,
+    org: &OrgId,
+    keys: &[(&str, u32)],
+    window_seconds: i64,
+) -> Result<Vec<RateDecision>, CoreError> {
+    if keys.iter().any(|(k, _)| k.is_empty()) {
         return Err(CoreError::invalid(
             "key",
             "a rate-limit key must not be empty",
@@ -86,17 +100,19 @@ pub async fn hit(
     }
     let now = ctx.clock.now();
     let (start, end) = window_of(now, window_seconds);
-    let window = ctx
-        .store
-        .hit_rate_window(org, &stored_key(key), start, end)
-        .await?;
-    if window.hits == 1 && ctx.random::<1>()[0] < 4 {
-        // Opportunistic cleanup; a failure here must not refuse the hit.
-        if let Err(e) = ctx.store.purge_rate_windows(org, now).await {
-            tracing::warn!(error = %e, "purging ended rate-limit windows failed");
-        }
+    let stored: Vec<String> = keys.iter().map(|(k, _)| stored_key(k)).collect();
+    let windows = ctx.store.hit_rate_windows(org, &stored, start, end).await?;
+    if windows.iter().any(|w| w.hits == 1)
+        && ctx.random::<1>()[0] < 4
+        && let Err(e) = ctx.store.purge_rate_windows(org, now).await
+    {
+        tracing::warn!(error = %e, "purging ended rate-limit windows failed");
     }
-    Ok(decide(window, limit, now))
+    Ok(windows
+        .into_iter()
+        .zip(keys)
+        .map(|(w, (_, limit))| decide(w, *limit, now))
+        .collect())
 }
 
 /// Forgets the counter of `key` (e.g. after a successful sign-in).

@@ -45,6 +45,21 @@ pub async fn create(
     settings: Option<&SessionSettings>,
     idp: Option<IdpId>,
 ) -> Result<(Secret<String>, Session), CoreError> {
+    let (token, s) = new_session(ctx, org, user, verifications, settings, idp);
+    ctx.store.create_session(&s).await?;
+    Ok((token, s))
+}
+
+/// A new session record and its cookie value, not yet stored (for a caller that stores it with
+/// other writes in one transaction).
+pub fn new_session(
+    ctx: &Ctx,
+    org: &OrgId,
+    user: &UserId,
+    verifications: Vec<FactorVerification>,
+    settings: Option<&SessionSettings>,
+    idp: Option<IdpId>,
+) -> (Secret<String>, Session) {
     let now = ctx.clock.now();
     let token = random_token(ctx);
     let (idle_ms, expires_at) = lifetimes(settings, now);
@@ -65,8 +80,7 @@ pub async fn create(
         verifications,
         idp_id: idp,
     };
-    ctx.store.create_session(&s).await?;
-    Ok((Secret::new(token), s))
+    (Secret::new(token), s)
 }
 
 /// The live session for a cookie value, its idle clock refreshed; None when absent, unknown

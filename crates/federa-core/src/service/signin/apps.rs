@@ -162,7 +162,7 @@ pub async fn continue_federated(
     flow.state.idp = Some(idp);
     // A new principal: the flow cookie changes (as after a password).
     let flow_cookie = rotate(ctx, flow);
-    match advance_with(ctx, org, flow, client, user).await? {
+    match advance_with(ctx, org, flow, client, user, None, Pending::default()).await? {
         Advance::Continue => Ok(Advance::ContinueWith { flow_cookie }),
         other => Ok(other),
     }

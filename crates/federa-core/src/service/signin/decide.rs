@@ -4,6 +4,7 @@
 //! is unmet, a denial, or the session.
 
 use super::*;
+use crate::ports::SignInCommit;
 
 pub(super) fn engine_of(org: &Org) -> Engine {
     match org.engine {
@@ -18,14 +19,18 @@ pub(super) async fn enrolled_methods(
     org: &Org,
     user: &User,
 ) -> Result<Vec<AuthenticatorMethods>, CoreError> {
+    let (passkeys, active) = tokio::try_join!(
+        webauthn::list(ctx, &org.id, &user.id),
+        factors::active(ctx, &org.id, &user.id)
+    )?;
     let mut out = Vec::new();
     if user.password_hash.is_some() {
         out.push(AuthenticatorMethods::all(AuthenticatorKey::OktaPassword));
     }
-    if !webauthn::list(ctx, &org.id, &user.id).await?.is_empty() {
+    if !passkeys.is_empty() {
         out.push(AuthenticatorMethods::all(AuthenticatorKey::Webauthn));
     }
-    for f in factors::active(ctx, &org.id, &user.id).await? {
+    for f in active {
         if let Some((key, method)) = f.authenticator() {
             out.push(AuthenticatorMethods {
                 key,
@@ -36,24 +41,76 @@ pub(super) async fn enrolled_methods(
     Ok(out)
 }
 
+/// Everything the policy engine reads from the store for one user (and app), loaded with the
+/// reads running side by side. The password step loads it while the password hash is computed.
+#[derive(Debug, Clone)]
+pub struct PolicyFacts {
+    all: policies::OrgPolicies,
+    access: Option<federa_policy::access::AccessPolicy>,
+    group_ids: Vec<federa_types::GroupId>,
+    enrolled: Vec<AuthenticatorMethods>,
+    authenticators: Vec<crate::model::Authenticator>,
+}
+
+impl PolicyFacts {
+    /// Loads the facts for `user` signing in (to `app`, when given).
+    pub async fn load(
+        ctx: &Ctx,
+        org: &Org,
+        user: &User,
+        app: Option<&AppId>,
+    ) -> Result<Self, CoreError> {
+        let app_binding = async {
+            match app {
+                Some(app) => Ok(ctx.store.app_policy(&org.id, app).await?),
+                None => Ok::<_, CoreError>(None),
+            }
+        };
+        let (all, bound, groups, enrolled, authenticators) = tokio::try_join!(
+            policies::load(ctx, &org.id),
+            app_binding,
+            groups::of_user(ctx, &org.id, user.id.as_str()),
+            enrolled_methods(ctx, org, user),
+            authenticators::list(ctx, &org.id),
+        )?;
+        let access = app.and_then(|_| policies::access_policy_from(&all, bound.as_ref()));
+        Ok(Self {
+            access,
+            all,
+            group_ids: groups.into_iter().map(|g| g.id).collect(),
+            enrolled,
+            authenticators,
+        })
+    }
+
+    /// Names of the org's active authenticators by key (for the choice page).
+    pub(super) fn display_names(&self) -> Vec<(String, String)> {
+        self.authenticators
+            .iter()
+            .filter(|a| a.status == LifecycleStatus::Active)
+            .map(|a| (a.key.clone(), a.name.clone()))
+            .collect()
+    }
+}
+
 /// Evaluates the policies for the flow's user and verifications.
-pub(super) async fn decide(
+pub(super) fn decide(
     ctx: &Ctx,
     org: &Org,
     user: &User,
     flow: &Flow,
-) -> Result<(Decision, Option<SessionSettings>), CoreError> {
-    evaluate_with_acr(
+    facts: &PolicyFacts,
+) -> (Decision, Option<SessionSettings>) {
+    evaluate_facts(
         ctx,
         org,
         user,
+        facts,
         &flow.state.verifications,
         Some(flow.state.started_at),
-        flow.state.app_id.as_ref(),
         flow.state.acr.as_deref(),
         flow.state.idp.as_ref().map(|(i, t)| (i, *t)),
     )
-    .await
 }
 
 /// Evaluates the global session policy and, for an app, its authentication policy, for a user
@@ -93,23 +150,37 @@ pub async fn evaluate_with_acr(
     acr: Option<&str>,
     session_idp: Option<(&IdpId, Timestamp)>,
 ) -> Result<(Decision, Option<SessionSettings>), CoreError> {
-    let all = policies::load(ctx, &org.id).await?;
-    let access = match app {
-        Some(app) => policies::access_policy_of_app(ctx, &org.id, app, &all).await?,
-        None => None,
-    };
-    let group_ids: Vec<_> = groups::of_user(ctx, &org.id, user.id.as_str())
-        .await?
-        .into_iter()
-        .map(|g| g.id)
-        .collect();
-    let enrolled = enrolled_methods(ctx, org, user).await?;
-    let active = authenticators::active_methods(ctx, &org.id).await?;
+    let facts = PolicyFacts::load(ctx, org, user, app).await?;
+    Ok(evaluate_facts(
+        ctx,
+        org,
+        user,
+        &facts,
+        verifications,
+        flow_started_at,
+        acr,
+        session_idp,
+    ))
+}
+
+/// The engine's decision on loaded facts (no IO).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn evaluate_facts(
+    ctx: &Ctx,
+    org: &Org,
+    user: &User,
+    facts: &PolicyFacts,
+    verifications: &[FactorVerification],
+    flow_started_at: Option<Timestamp>,
+    acr: Option<&str>,
+    session_idp: Option<(&IdpId, Timestamp)>,
+) -> (Decision, Option<SessionSettings>) {
+    let active = authenticators::methods_of(&facts.authenticators);
     let input = EvaluationInput {
-        sign_on_policies: &all.sign_on,
-        access_policy: access.as_ref(),
+        sign_on_policies: &facts.all.sign_on,
+        access_policy: facts.access.as_ref(),
         user: &user.id,
-        groups: &group_ids,
+        groups: &facts.group_ids,
         zones: &[],
         verifications,
         now: ctx.clock.now(),
@@ -120,9 +191,9 @@ pub async fn evaluate_with_acr(
                 authenticated_at,
             }
         }),
-        enrolled: &enrolled,
+        enrolled: &facts.enrolled,
         active_authenticators: &active,
-        enroll_policies: &all.enroll,
+        enroll_policies: &facts.all.enroll,
         engine: engine_of(org),
     };
     let outcome = evaluate(&input);
@@ -135,24 +206,10 @@ pub async fn evaluate_with_acr(
             ..input
         });
         if stricter.decision != Decision::Allow {
-            return Ok((stricter.decision.clone(), settings));
+            return (stricter.decision.clone(), settings);
         }
     }
-    Ok((decision, settings))
-}
-
-pub(super) async fn display_names(
-    ctx: &Ctx,
-    org: &Org,
-) -> Result<Vec<(String, String)>, CoreError> {
-    Ok(ctx
-        .store
-        .list_authenticators(&org.id)
-        .await?
-        .into_iter()
-        .filter(|a| a.status == LifecycleStatus::Active)
-        .map(|a| (a.key, a.name))
-        .collect())
+    (decision, settings)
 }
 
 pub(super) fn method_label(method: &MethodType) -> Option<&'static str> {
@@ -160,6 +217,29 @@ pub(super) fn method_label(method: &MethodType) -> Option<&'static str> {
         MethodType::Sms => Some("SMS"),
         MethodType::Voice => Some("voice call"),
         _ => None,
+    }
+}
+
+/// Writes a step has decided on but not yet made: they go into the store with the step's last
+/// write (in one transaction when the sign-in ends).
+#[derive(Debug, Default)]
+pub(super) struct Pending {
+    /// System Log events.
+    pub events: Vec<crate::service::syslog::LogEvent>,
+    /// The user's stored fields changed (e.g. the failed-password count reset).
+    pub user_changed: bool,
+}
+
+impl Pending {
+    /// Writes what is pending now (a step that does not end the sign-in).
+    async fn flush(self, ctx: &Ctx, user: &User) -> Result<(), CoreError> {
+        for e in &self.events {
+            ctx.store.insert_log_event(e).await?;
+        }
+        if self.user_changed {
+            ctx.store.update_user(user).await?;
+        }
+        Ok(())
     }
 }
 
@@ -176,22 +256,30 @@ pub(super) async fn advance(
         .clone()
         .ok_or_else(|| CoreError::Internal("advance without a user".into()))?;
     let user = users::get(ctx, &org.id, uid.as_str()).await?;
-    advance_with(ctx, org, flow, client, user).await
+    advance_with(ctx, org, flow, client, user, None, Pending::default()).await
 }
 
-/// [`advance`] for a user the caller has just loaded.
+/// [`advance`] for a user the caller has just loaded, with the policy facts when the caller
+/// loaded them already, and writes still to be made.
 pub(super) async fn advance_with(
     ctx: &Ctx,
     org: &Org,
     flow: &mut Flow,
     client: &Client,
     user: User,
+    facts: Option<PolicyFacts>,
+    pending: Pending,
 ) -> Result<Advance, CoreError> {
-    let (decision, settings) = decide(ctx, org, &user, flow).await?;
+    let facts = match facts {
+        Some(f) => f,
+        None => PolicyFacts::load(ctx, org, &user, flow.state.app_id.as_ref()).await?,
+    };
+    let (decision, settings) = decide(ctx, org, &user, flow, &facts);
     match decision {
-        Decision::Allow => finish(ctx, org, flow, &user, settings.as_ref(), client).await,
+        Decision::Allow => finish(ctx, org, flow, &user, settings.as_ref(), client, pending).await,
         Decision::Challenge { options, unmet } => {
-            let names = display_names(ctx, org).await?;
+            pending.flush(ctx, &user).await?;
+            let names = facts.display_names();
             // Only what Federa can challenge or enroll here, each once (the engine lists every
             // method an authenticator has, e.g. Okta Verify's push, which Federa does not host).
             let mut seen = std::collections::HashSet::new();
@@ -253,6 +341,7 @@ pub(super) async fn advance_with(
             Ok(Advance::Continue)
         }
         Decision::Deny { reason, code } => {
+            pending.flush(ctx, &user).await?;
             log(
                 ctx,
                 org,
@@ -273,7 +362,8 @@ pub(super) async fn advance_with(
     }
 }
 
-/// Creates the session (a new id), ends the flow.
+/// Creates the session (a new id) and ends the flow: the session, the System Log events, the
+/// user's last sign-in time and the flow's removal are one transaction.
 pub(super) async fn finish(
     ctx: &Ctx,
     org: &Org,
@@ -281,23 +371,24 @@ pub(super) async fn finish(
     user: &User,
     settings: Option<&SessionSettings>,
     client: &Client,
+    pending: Pending,
 ) -> Result<Advance, CoreError> {
-    let (cookie, session) = sessions::create(
+    let (cookie, session) = sessions::new_session(
         ctx,
         &org.id,
         &user.id,
         flow.state.verifications.clone(),
         settings,
         flow.state.idp.as_ref().map(|(i, _)| i.clone()),
-    )
-    .await?;
+    );
     let mut debug = serde_json::Map::new();
     debug.insert("sessionId".into(), session.public_id.clone().into());
     debug.insert(
         "amr".into(),
         serde_json::Value::from(federa_claims::amr_strings(&session.verifications)),
     );
-    log(
+    let mut events = pending.events;
+    events.push(event(
         ctx,
         org,
         client,
@@ -308,15 +399,19 @@ pub(super) async fn finish(
         Some(user),
         None,
         debug,
-    )
-    .await?;
+    )?);
     let mut u = user.clone();
     u.last_login = Some(ctx.clock.now());
-    ctx.store.update_user(&u).await?;
-    if let Some(old) = &flow.state.replaces_session {
-        ctx.store.delete_session(&org.id, old).await?;
-    }
-    ctx.store.delete_flow(&org.id, stored_hash(flow)).await?;
+    ctx.store
+        .commit_sign_in(&SignInCommit {
+            org: &org.id,
+            session: &session,
+            events: &events,
+            user: Some(&u),
+            flow_hash: Some(stored_hash(flow)),
+            replaced_session: flow.state.replaces_session.as_deref(),
+        })
+        .await?;
     Ok(Advance::Done {
         cookie,
         redirect: flow.state.return_to.clone(),

@@ -38,7 +38,7 @@ pub use apps::{
     AppSignIn, OfferedIdp, browser_binding, continue_federated, routing, start_for_app,
     start_for_app_acr,
 };
-use decide::{advance, advance_with};
+use decide::{Pending, PolicyFacts, advance, advance_with};
 pub use decide::{evaluate_for, evaluate_with_acr};
 pub use passkey::{passkey_finish, passkey_options};
 pub use primary::{identify, password};
@@ -392,22 +392,23 @@ pub(super) async fn throttle(
     subject: &str,
 ) -> Result<Option<String>, CoreError> {
     let ip = client.ip.as_deref().unwrap_or("unknown");
-    let by_ip = ratelimit::hit(
+    let by_ip_key = format!("{action}:ip:{ip}");
+    let by_subject_key = format!("{action}:sub:{}", subject.to_lowercase());
+    let hits = ratelimit::hit_many(
         ctx,
         &org.id,
-        &format!("{action}:ip:{ip}"),
-        ATTEMPTS_PER_WINDOW * 3,
+        &[
+            (by_ip_key.as_str(), ATTEMPTS_PER_WINDOW * 3),
+            (by_subject_key.as_str(), ATTEMPTS_PER_WINDOW),
+        ],
         WINDOW_SECONDS,
     )
     .await?;
-    let by_subject = ratelimit::hit(
-        ctx,
-        &org.id,
-        &format!("{action}:sub:{}", subject.to_lowercase()),
-        ATTEMPTS_PER_WINDOW,
-        WINDOW_SECONDS,
-    )
-    .await?;
+    let [by_ip, by_subject] = hits[..] else {
+        return Err(CoreError::Internal(
+            "rate limiter answered the wrong count".into(),
+        ));
+    };
     if by_ip.allowed && by_subject.allowed {
         return Ok(None);
     }
@@ -450,6 +451,26 @@ pub(super) async fn log(
     login: Option<&str>,
     debug: serde_json::Map<String, serde_json::Value>,
 ) -> Result<(), CoreError> {
+    let e = event(
+        ctx, org, client, event_type, message, result, reason, user, login, debug,
+    )?;
+    Ok(ctx.store.insert_log_event(&e).await?)
+}
+
+/// The System Log event [`log`] records, built but not written.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn event(
+    ctx: &Ctx,
+    org: &Org,
+    client: &Client,
+    event_type: &str,
+    message: &str,
+    result: OutcomeResult,
+    reason: Option<&str>,
+    user: Option<&User>,
+    login: Option<&str>,
+    debug: serde_json::Map<String, serde_json::Value>,
+) -> Result<syslog::LogEvent, CoreError> {
     let actor = match (user, login) {
         (Some(u), _) => Some(LogActor::user(
             u.id.to_string(),
@@ -474,7 +495,7 @@ pub(super) async fn log(
             }]
         })
         .unwrap_or_default();
-    syslog::record(
+    syslog::prepare(
         ctx,
         &org.id,
         LogEventInput {
@@ -494,7 +515,6 @@ pub(super) async fn log(
             ..LogEventInput::new(event_type, message)
         },
     )
-    .await
 }
 
 /// Gives the flow a new cookie value; the store learns it at the next [`save`] (the old value

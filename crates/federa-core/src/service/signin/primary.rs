@@ -51,7 +51,12 @@ pub async fn password(
 ) -> Result<Advance, CoreError> {
     expect_step(flow, flow.state.step == Step::Password)?;
     let login = flow.state.login.clone().unwrap_or_default();
-    if let Some(msg) = throttle(ctx, org, client, "signin", &login).await? {
+    // The user is read while the attempt is counted (two connections at once).
+    let (throttled, user) = tokio::join!(
+        throttle(ctx, org, client, "signin", &login),
+        users::get(ctx, &org.id, &login)
+    );
+    if let Some(msg) = throttled? {
         flow.state.error = Some(msg);
         save(ctx, flow).await?;
         return Ok(Advance::Continue);
@@ -61,23 +66,32 @@ pub async fn password(
         save(ctx, flow).await?;
         return Ok(Advance::Continue);
     }
-    let user = users::get(ctx, &org.id, &login).await.ok();
-    let ok = match &user {
+    let user = user.ok();
+    // For a user who can sign in, what the policies need is read while the hash is computed;
+    // unknown and inactive users cost the same hashing work, so timing does not tell them apart.
+    let (ok, facts) = match &user {
         Some(u) if u.status == UserStatus::Active => match &u.password_hash {
-            Some(h) => ctx.hasher.verify(password, h.clone()).await,
-            None => false,
+            Some(h) => {
+                let (ok, facts) = tokio::join!(
+                    ctx.hasher.verify(password, h.clone()),
+                    PolicyFacts::load(ctx, org, u, flow.state.app_id.as_ref())
+                );
+                (ok, Some(facts))
+            }
+            None => (false, None),
         },
         _ => {
-            // Same work as a verification, so timing does not reveal unknown or locked users.
             let _ = ctx.hasher.hash(password, ctx.random()).await;
-            false
+            (false, None)
         }
     };
     match (ok, user) {
         (true, Some(mut u)) => {
+            let facts = facts.transpose()?;
+            let mut pending = Pending::default();
             if u.failed_logins != 0 {
                 u.failed_logins = 0;
-                ctx.store.update_user(&u).await?;
+                pending.user_changed = true;
             }
             let v = local_verification(
                 &AuthenticatorKey::OktaPassword,
@@ -86,7 +100,7 @@ pub async fn password(
                 ctx.clock.now(),
             )
             .map_err(|e| CoreError::Internal(e.to_string()))?;
-            log(
+            pending.events.push(event(
                 ctx,
                 org,
                 client,
@@ -97,12 +111,11 @@ pub async fn password(
                 Some(&u),
                 None,
                 Default::default(),
-            )
-            .await?;
+            )?);
             flow.state.user_id = Some(u.id.clone());
             flow.state.verifications.push(v);
             let flow_cookie = rotate(ctx, flow);
-            match advance_with(ctx, org, flow, client, u).await? {
+            match advance_with(ctx, org, flow, client, u, facts, pending).await? {
                 Advance::Continue => Ok(Advance::ContinueWith { flow_cookie }),
                 other => Ok(other),
             }

@@ -19,4 +19,4 @@ pub use query::{
     DEFAULT_LIMIT, DEFAULT_SPAN_MS, LogCursor, LogEntry, LogFilter, LogList, LogListParams,
     LogQuery, MAX_LIMIT, SortOrder, list, parse_query, purge,
 };
-pub use record::{MAX_DEBUG_DATA_BYTES, MAX_TARGETS, record};
+pub use record::{MAX_DEBUG_DATA_BYTES, MAX_TARGETS, prepare, record};

@@ -126,9 +126,15 @@ fn build(
 /// 64 KiB of debug data is a validation error. Storage failures are returned too: the caller
 /// decides whether the flow goes on.
 pub async fn record(ctx: &Ctx, org: &OrgId, input: LogEventInput) -> Result<(), CoreError> {
-    let event = build(org, new_uuid(ctx), ctx.clock.now(), input)?;
+    let event = prepare(ctx, org, input)?;
     ctx.store.insert_log_event(&event).await?;
     Ok(())
+}
+
+/// The event [`record`] would store, built now but not written: for a caller that writes it
+/// together with other changes in one transaction.
+pub fn prepare(ctx: &Ctx, org: &OrgId, input: LogEventInput) -> Result<LogEvent, CoreError> {
+    build(org, new_uuid(ctx), ctx.clock.now(), input)
 }
 
 #[cfg(test)]
