@@ -252,20 +252,8 @@ pub async fn load(ctx: &Ctx, org: &OrgId) -> Result<OrgPolicies, CoreError> {
     Ok(out)
 }
 
-/// The authentication policy of an app: the one bound to it, else the org's default (system)
-/// authentication policy, as Okta assigns it to new apps.
-pub async fn access_policy_of_app(
-    ctx: &Ctx,
-    org: &OrgId,
-    app: &AppId,
-    all: &OrgPolicies,
-) -> Result<Option<AccessPolicy>, CoreError> {
-    let bound = ctx.store.app_policy(org, app).await?;
-    Ok(access_policy_from(all, bound.as_ref()))
-}
-
-/// The authentication policy `bound` names among the org's policies, else the default (system)
-/// one.
+/// The authentication policy of an app: the one `bound` to it among the org's policies, else
+/// the org's default (system) authentication policy, as Okta assigns it to new apps.
 pub fn access_policy_from(all: &OrgPolicies, bound: Option<&PolicyId>) -> Option<AccessPolicy> {
     bound
         .and_then(|id| all.access.iter().find(|p| p.header.id.as_ref() == Some(id)))
