@@ -6,6 +6,13 @@
 //!   app of a client id, the kid that signs an org's tokens. A change made on this node clears
 //!   its entry at once; other nodes see it within [`TTL`] (a deactivated app or a rotated key
 //!   may be used for that long — the rotated key stays published, so its tokens verify).
+//! - Key sets fetched from elsewhere (an upstream IdP's JWKS, an SP org's encryption JWKS, a
+//!   client's `jwks_uri`), parsed, held for [`REMOTE_TTL`] by (org, owner, URL); a token whose
+//!   `kid` is not in the cached set triggers one refetch, at most every [`REFETCH_INTERVAL`]
+//!   per entry (a key rotated upstream is picked up at once; a flood of made-up kids is not
+//!   passed on to the IdP).
+//! - The opened per-IdP SP key (decryption key set, SAML identity), keyed by the digest of the
+//!   sealed key it was opened from: a changed key is a different entry, so nothing to invalidate.
 
 use federa_jose::SigningKey;
 use federa_saml::SigningIdentity;
@@ -63,6 +70,86 @@ impl<K: Eq + Hash, V: Clone> TtlMap<K, V> {
 /// Most keys kept per cache before it is cleared (bounded memory with many orgs).
 const MAX_ENTRIES: usize = 4096;
 
+/// How long a fetched key set is used before it is fetched again.
+pub const REMOTE_TTL: Duration = Duration::from_secs(300);
+
+/// The least time between two refetches of one key set for an unknown `kid`.
+pub const REFETCH_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Which remote key set: (org, owner — an IdP or app id —, URL).
+pub type RemoteKey = (OrgId, String, String);
+
+#[derive(Debug)]
+struct RemoteEntry<T> {
+    fetched: Instant,
+    refetched: Option<Instant>,
+    value: Arc<T>,
+}
+
+/// Parsed key sets fetched from another party, see the module documentation.
+#[derive(Debug)]
+pub struct RemoteKeySets<T> {
+    map: Mutex<HashMap<RemoteKey, RemoteEntry<T>>>,
+}
+
+impl<T> Default for RemoteKeySets<T> {
+    fn default() -> Self {
+        Self {
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<T> RemoteKeySets<T> {
+    /// The set for `k` if it was fetched within [`REMOTE_TTL`].
+    pub fn get(&self, k: &RemoteKey) -> Option<Arc<T>> {
+        let g = self.map.lock().ok()?;
+        g.get(k)
+            .filter(|e| e.fetched.elapsed() < REMOTE_TTL)
+            .map(|e| e.value.clone())
+    }
+
+    /// Whether `k` may be fetched again before its time (an unknown `kid`); when it may, the
+    /// attempt is recorded, so the next one waits [`REFETCH_INTERVAL`].
+    pub fn may_refetch(&self, k: &RemoteKey) -> bool {
+        let Ok(mut g) = self.map.lock() else {
+            return false;
+        };
+        match g.get_mut(k) {
+            Some(e) if e.refetched.is_some_and(|t| t.elapsed() < REFETCH_INTERVAL) => false,
+            Some(e) => {
+                e.refetched = Some(Instant::now());
+                true
+            }
+            None => true,
+        }
+    }
+
+    /// Remembers a freshly fetched set (keeping when it was last refetched early).
+    pub fn put(&self, k: RemoteKey, value: Arc<T>) {
+        if let Ok(mut g) = self.map.lock() {
+            if g.len() >= MAX_ENTRIES && !g.contains_key(&k) {
+                g.retain(|_, e| e.fetched.elapsed() < REMOTE_TTL);
+                if g.len() >= MAX_ENTRIES {
+                    g.clear();
+                }
+            }
+            let refetched = g.get(&k).and_then(|e| e.refetched);
+            g.insert(
+                k,
+                RemoteEntry {
+                    fetched: Instant::now(),
+                    refetched,
+                    value,
+                },
+            );
+        }
+    }
+}
+
+/// Values by a digest of what they were made from.
+type ByDigest<V> = Arc<Mutex<HashMap<[u8; 32], Arc<V>>>>;
+
 /// Values by `(org, kid)`.
 type ByKid<V> = Arc<Mutex<HashMap<(OrgId, String), Arc<V>>>>;
 
@@ -77,6 +164,13 @@ pub struct Caches {
     pub apps: Arc<TtlMap<(OrgId, String), crate::service::apps::App>>,
     /// The kid that signs the org's tokens now.
     pub signing_kid: Arc<TtlMap<OrgId, String>>,
+    /// Upstream IdPs' JWKS (by IdP) and clients' `jwks_uri` key sets (by app).
+    pub verifying_jwks: Arc<RemoteKeySets<federa_jose::VerifyingKeySet>>,
+    /// SP orgs' encryption JWKS, for `okta_auth` (by app).
+    pub encryption_jwks: Arc<RemoteKeySets<federa_jose::EncryptionKeySet>>,
+    sp_decryption: ByDigest<federa_jose::DecryptionKeySet>,
+    sp_identity: ByDigest<SigningIdentity>,
+    sp_saml_decryption: ByDigest<Vec<federa_saml::DecryptionKey>>,
 }
 
 impl std::fmt::Debug for Caches {
@@ -98,7 +192,51 @@ fn put<V>(m: &Mutex<HashMap<(OrgId, String), Arc<V>>>, org: &OrgId, kid: &str, v
     }
 }
 
+fn digest_get<V>(m: &Mutex<HashMap<[u8; 32], Arc<V>>>, d: &[u8; 32]) -> Option<Arc<V>> {
+    m.lock().ok()?.get(d).cloned()
+}
+
+fn digest_put<V>(m: &Mutex<HashMap<[u8; 32], Arc<V>>>, d: [u8; 32], v: Arc<V>) {
+    if let Ok(mut g) = m.lock() {
+        if g.len() >= MAX_ENTRIES {
+            g.clear();
+        }
+        g.insert(d, v);
+    }
+}
+
 impl Caches {
+    /// The opened SP decryption keys for the sealed key with this digest.
+    pub fn sp_decryption(&self, digest: &[u8; 32]) -> Option<Arc<federa_jose::DecryptionKeySet>> {
+        digest_get(&self.sp_decryption, digest)
+    }
+    /// Remembers opened SP decryption keys.
+    pub fn put_sp_decryption(&self, digest: [u8; 32], v: Arc<federa_jose::DecryptionKeySet>) {
+        digest_put(&self.sp_decryption, digest, v);
+    }
+    /// The opened SP SAML identity for the sealed key (and certificate) with this digest.
+    pub fn sp_identity(&self, digest: &[u8; 32]) -> Option<Arc<SigningIdentity>> {
+        digest_get(&self.sp_identity, digest)
+    }
+    /// The opened SP keys for SAML `EncryptedAssertion`s, by sealed-key digest.
+    pub fn sp_saml_decryption(
+        &self,
+        digest: &[u8; 32],
+    ) -> Option<Arc<Vec<federa_saml::DecryptionKey>>> {
+        digest_get(&self.sp_saml_decryption, digest)
+    }
+    /// Remembers opened SP keys for SAML `EncryptedAssertion`s.
+    pub fn put_sp_saml_decryption(
+        &self,
+        digest: [u8; 32],
+        v: Arc<Vec<federa_saml::DecryptionKey>>,
+    ) {
+        digest_put(&self.sp_saml_decryption, digest, v);
+    }
+    /// Remembers an opened SP SAML identity.
+    pub fn put_sp_identity(&self, digest: [u8; 32], v: Arc<SigningIdentity>) {
+        digest_put(&self.sp_identity, digest, v);
+    }
     /// A parsed JWS signing key.
     pub fn jws_key(&self, org: &OrgId, kid: &str) -> Option<Arc<SigningKey>> {
         get(&self.jws, org, kid)

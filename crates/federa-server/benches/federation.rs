@@ -24,9 +24,11 @@
 //!   2048-bit key on aws-lc-rs;
 //! - `callback_core`: `broker::oidc::callback` as the web handler calls it, for a flow and a
 //!   pending state made per iteration (untimed): state take, IdP load, code exchange (stub),
-//!   JWKS (stub) + parse, ID-token validation, replay cache, SP key unseal + parse, JWE
-//!   decrypt, org features, trust rules, user resolution, `signin::continue_federated` (policies,
-//!   session write), System Log event. Must end in `BrokerOutcome::Done` (ALLOW, no top-up);
+//!   JWKS (cached after the first fetch through the stub), ID-token validation, replay cache,
+//!   SP key (opened once, cached), JWE decrypt, org features, trust rules, user resolution,
+//!   `signin::continue_federated` (policies; one transaction for the session, both System Log
+//!   events, the last-login time and the flow's removal). Must end in `BrokerOutcome::Done`
+//!   (ALLOW, no top-up);
 //! - `callback_http_oneshot`: the same through the complete router (`tower::ServiceExt::oneshot`
 //!   on `federa_web::router`): `GET /oauth2/v1/authorize/callback?code&state&iss` with the flow
 //!   cookie; adds org resolution by host, flow load, cookies and the 303. No hyper, no TCP;
@@ -35,8 +37,8 @@
 //!   `sub_12b_session_create` split stage 12 (policy decision; session insert) and are not
 //!   added to the sum;
 //! - `net_*` (outside the budget; diagnostic): the real outbound client (`HttpFetcher`, what the
-//!   server uses) fetching the spoke's JWKS over loopback from the running server, and building a
-//!   `reqwest::Client` alone (the fetcher builds one per request).
+//!   server uses: one pooled client) fetching the spoke's JWKS over loopback from the running
+//!   server.
 //!
 //! At the end the tool prints a table of the criterion estimates (mean, median) with each stage
 //! as a multiple of `rsa2048_oaep_decrypt_raw`, and runs `openssl speed -seconds S rsa2048`.
@@ -86,9 +88,7 @@ use federa_core::service::broker::{self, BrokerOutcome};
 use federa_core::service::idps::{self, Idp};
 use federa_core::service::sessions::{SESSION_COOKIE, hash_token, random_token};
 use federa_core::service::signin::{self, Advance, Client, FLOW_COOKIE};
-use federa_core::service::syslog::{
-    self, LogActor, LogEventInput, LogTarget, OutcomeResult, Severity,
-};
+use federa_core::service::syslog::{LogActor, LogEventInput, LogTarget, OutcomeResult, Severity};
 use federa_core::service::{apps, idps as idp_svc, keys, orgs};
 use federa_jose::{EncryptOptions, EncryptionKeySet, JwsAlg, VerifyingKeySet};
 use federa_oidc::id_token::{IdTokenClaims, at_hash, new_token_id, sign_id_token};
@@ -1056,20 +1056,18 @@ const PART1: &[&str] = &[
     "stage_01_take_state",
     "stage_02_idp_get",
     "stage_03_code_exchange_stub",
-    "stage_04_jwks_stub_and_parse",
+    "stage_04_jwks_cached",
     "stage_05_validate_id_token",
     "stage_06_replay_remember_once",
-    "stage_07_sp_key_unseal_parse",
+    "stage_07_sp_key_cached",
     "stage_08_jwe_decrypt",
     "stage_09_org_features",
     "stage_10_trust_evaluate",
     "stage_11_resolve_user",
     "stage_12_continue_federated",
-    "stage_13_syslog_record",
     "sub_12a_policy_evaluate",
     "sub_12b_session_create",
     "net_jwks_fetch_loopback",
-    "net_reqwest_client_build",
 ];
 
 fn part1(c: &mut Criterion, rt: &tokio::runtime::Runtime, db: Db) {
@@ -1215,12 +1213,19 @@ fn part1(c: &mut Criterion, rt: &tokio::runtime::Runtime, db: Db) {
             })
         })
     });
-    g.bench_function("stage_04_jwks_stub_and_parse", |b| {
+    // The IdP's JWKS, as the callback gets it: from the cache (fetched through the stub once).
+    let kid = federa_core::service::remote_keys::jws_kid(&input.id_token);
+    g.bench_function("stage_04_jwks_cached", |b| {
         b.iter(|| {
-            rt.block_on(async {
-                let body = ctx.fetch.get(&up.jwks_url, 256 * 1024).await.unwrap();
-                VerifyingKeySet::from_jwks_json(&String::from_utf8_lossy(&body)).unwrap()
-            })
+            rt.block_on(federa_core::service::remote_keys::verifying_keys(
+                &ctx,
+                &org.id,
+                idp.id.as_str(),
+                &up.jwks_url,
+                256 * 1024,
+                kid.as_deref(),
+            ))
+            .unwrap()
         })
     });
     g.bench_function("stage_05_validate_id_token", |b| {
@@ -1252,7 +1257,7 @@ fn part1(c: &mut Criterion, rt: &tokio::runtime::Runtime, db: Db) {
             BatchSize::SmallInput,
         )
     });
-    g.bench_function("stage_07_sp_key_unseal_parse", |b| {
+    g.bench_function("stage_07_sp_key_cached", |b| {
         b.iter(|| rt.block_on(idps::sp_decryption_keys(&ctx, &idp)).unwrap())
     });
     let dk = rt.block_on(idps::sp_decryption_keys(&ctx, &idp)).unwrap();
@@ -1294,6 +1299,30 @@ fn part1(c: &mut Criterion, rt: &tokio::runtime::Runtime, db: Db) {
             })
         })
     });
+    // The broker's System Log event, written inside stage 12's transaction.
+    let idp_event = || LogEventInput {
+        severity: Severity::Info,
+        outcome_result: OutcomeResult::Success,
+        actor: Some(LogActor::user(
+            input.user.id.to_string(),
+            input.user.profile.login.clone(),
+            input.user.profile.display_name.clone(),
+        )),
+        targets: vec![LogTarget {
+            id: idp.id.to_string(),
+            kind: "IdentityProvider".into(),
+            alternate_id: Some(idp.name.clone()),
+            display_name: None,
+        }],
+        client_ip: sp.client.ip.clone(),
+        user_agent: sp.client.user_agent.clone(),
+        request_id: None,
+        debug_data: input.debug.clone(),
+        ..LogEventInput::new(
+            "user.authentication.auth_via_IDP",
+            "Authenticate user via IDP",
+        )
+    };
     g.bench_function("stage_12_continue_federated", |b| {
         b.iter_batched(
             || {
@@ -1311,6 +1340,7 @@ fn part1(c: &mut Criterion, rt: &tokio::runtime::Runtime, db: Db) {
                         input.credited.clone(),
                         (idp.id.clone(), ctx.clock.now()),
                         &sp.client,
+                        idp_event(),
                     ))
                     .unwrap();
                 assert!(matches!(adv, Advance::Done { .. }), "{adv:?}");
@@ -1348,48 +1378,10 @@ fn part1(c: &mut Criterion, rt: &tokio::runtime::Runtime, db: Db) {
             .unwrap()
         })
     });
-    g.bench_function("stage_13_syslog_record", |b| {
-        b.iter(|| {
-            let event = LogEventInput {
-                severity: Severity::Info,
-                outcome_result: OutcomeResult::Success,
-                actor: Some(LogActor::user(
-                    input.user.id.to_string(),
-                    input.user.profile.login.clone(),
-                    input.user.profile.display_name.clone(),
-                )),
-                targets: vec![LogTarget {
-                    id: idp.id.to_string(),
-                    kind: "IdentityProvider".into(),
-                    alternate_id: Some(idp.name.clone()),
-                    display_name: None,
-                }],
-                client_ip: sp.client.ip.clone(),
-                user_agent: sp.client.user_agent.clone(),
-                request_id: None,
-                debug_data: input.debug.clone(),
-                ..LogEventInput::new(
-                    "user.authentication.auth_via_IDP",
-                    "Authenticate user via IDP",
-                )
-            };
-            rt.block_on(syslog::record(&ctx, &org.id, event)).unwrap()
-        })
-    });
-
     // Outside the budget: the real outbound client over loopback.
     let real = sp.world.running.ctx.fetch.clone();
     g.bench_function("net_jwks_fetch_loopback", |b| {
         b.iter(|| rt.block_on(real.get(&up.jwks_url, 256 * 1024)).unwrap())
-    });
-    g.bench_function("net_reqwest_client_build", |b| {
-        b.iter(|| {
-            reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(Duration::from_secs(5))
-                .build()
-                .unwrap()
-        })
     });
     g.finish();
     let _ = &input.validated;

@@ -13,6 +13,7 @@ pub mod oauth;
 pub mod orgs;
 pub mod policies;
 pub mod ratelimit;
+pub mod remote_keys;
 pub mod saml_idp;
 pub mod sessions;
 pub mod signin;

@@ -20,7 +20,7 @@ use crate::page::PageRequest;
 use crate::ports::BrokerState;
 use crate::service::idps::Idp;
 use crate::service::sessions::{hash_token, random_token};
-use crate::service::signin::{self, Advance, Client, Flow, Step};
+use crate::service::signin::{self, Advance, Client, Flow};
 use crate::service::syslog::{self, LogActor, LogEventInput, LogTarget, OutcomeResult, Severity};
 use crate::service::users;
 use federa_claims::trust::{OrgFeatures, TrustOutcome};
@@ -306,6 +306,34 @@ pub(crate) fn mark_undecryptable(outcome: &mut TrustOutcome, carrier: Carrier, e
     }
 }
 
+/// The broker's `user.authentication.auth_via_IDP` event about `idp` (as its target).
+fn idp_event(
+    idp: Option<&Idp>,
+    client: &Client,
+    debug: serde_json::Map<String, serde_json::Value>,
+) -> LogEventInput {
+    LogEventInput {
+        targets: idp
+            .map(|i| {
+                vec![LogTarget {
+                    id: i.id.to_string(),
+                    kind: "IdentityProvider".into(),
+                    alternate_id: Some(i.name.clone()),
+                    display_name: None,
+                }]
+            })
+            .unwrap_or_default(),
+        client_ip: client.ip.clone(),
+        user_agent: client.user_agent.clone(),
+        request_id: client.request_id.clone(),
+        debug_data: debug,
+        ..LogEventInput::new(
+            "user.authentication.auth_via_IDP",
+            "Authenticate user via IDP",
+        )
+    }
+}
+
 /// Logs a refused federated sign-in and answers a readable page.
 pub(crate) async fn refuse(
     ctx: &Ctx,
@@ -324,24 +352,7 @@ pub(crate) async fn refuse(
             severity: Severity::Warn,
             outcome_result: OutcomeResult::Failure,
             outcome_reason: Some(reason.chars().take(200).collect()),
-            targets: idp
-                .map(|i| {
-                    vec![LogTarget {
-                        id: i.id.to_string(),
-                        kind: "IdentityProvider".into(),
-                        alternate_id: Some(i.name.clone()),
-                        display_name: None,
-                    }]
-                })
-                .unwrap_or_default(),
-            client_ip: client.ip.clone(),
-            user_agent: client.user_agent.clone(),
-            request_id: client.request_id.clone(),
-            debug_data: debug,
-            ..LogEventInput::new(
-                "user.authentication.auth_via_IDP",
-                "Authenticate user via IDP",
-            )
+            ..idp_event(idp, client, debug)
         },
     )
     .await?;
@@ -409,48 +420,25 @@ pub(crate) async fn complete(
         "externalId".into(),
         who.external_id.chars().take(200).collect::<String>().into(),
     );
+    let event = LogEventInput {
+        severity: Severity::Info,
+        outcome_result: OutcomeResult::Success,
+        actor: Some(LogActor::user(
+            user.id.to_string(),
+            user.profile.login.clone(),
+            user.profile.display_name.clone(),
+        )),
+        ..idp_event(Some(idp), client, debug)
+    };
     let advance = signin::continue_federated(
         ctx,
         org,
         flow,
-        user.clone(),
+        user,
         outcome.claims.credited.clone(),
         (idp.id.clone(), authenticated_at),
         client,
-    )
-    .await?;
-    let decision = match (&advance, &flow.state.step) {
-        (Advance::Done { .. }, _) => "ALLOW",
-        (_, Step::Denied { .. }) => "DENY",
-        _ => "CHALLENGE",
-    };
-    debug.insert("decision".into(), decision.into());
-    syslog::record(
-        ctx,
-        &org.id,
-        LogEventInput {
-            severity: Severity::Info,
-            outcome_result: OutcomeResult::Success,
-            actor: Some(LogActor::user(
-                user.id.to_string(),
-                user.profile.login.clone(),
-                user.profile.display_name.clone(),
-            )),
-            targets: vec![LogTarget {
-                id: idp.id.to_string(),
-                kind: "IdentityProvider".into(),
-                alternate_id: Some(idp.name.clone()),
-                display_name: None,
-            }],
-            client_ip: client.ip.clone(),
-            user_agent: client.user_agent.clone(),
-            request_id: client.request_id.clone(),
-            debug_data: debug,
-            ..LogEventInput::new(
-                "user.authentication.auth_via_IDP",
-                "Authenticate user via IDP",
-            )
-        },
+        event,
     )
     .await?;
     Ok(match advance {

@@ -268,9 +268,19 @@ pub async fn callback(
         )
         .await;
     };
-    let jwks = match ctx.fetch.get(&up.jwks_url, MAX_JWKS).await {
-        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-        Err(e) => {
+    let kid = crate::service::remote_keys::jws_kid(id_token);
+    let keys = match crate::service::remote_keys::verifying_keys(
+        ctx,
+        &org.id,
+        idp.id.as_str(),
+        &up.jwks_url,
+        MAX_JWKS,
+        kid.as_deref(),
+    )
+    .await
+    {
+        Ok(k) => k,
+        Err(crate::service::remote_keys::RemoteKeysError::Fetch(e)) => {
             return refuse(
                 ctx,
                 org,
@@ -281,17 +291,17 @@ pub async fn callback(
             )
             .await;
         }
-    };
-    let Ok(keys) = federa_jose::VerifyingKeySet::from_jwks_json(&jwks) else {
-        return refuse(
-            ctx,
-            org,
-            Some(&idp),
-            client,
-            "JWKS_UNUSABLE",
-            format!("{}'s keys are unusable.", idp.name),
-        )
-        .await;
+        Err(crate::service::remote_keys::RemoteKeysError::Unusable(_)) => {
+            return refuse(
+                ctx,
+                org,
+                Some(&idp),
+                client,
+                "JWKS_UNUSABLE",
+                format!("{}'s keys are unusable.", idp.name),
+            )
+            .await;
+        }
     };
     let now = ctx.clock.now();
     let skew = Duration::from_millis(

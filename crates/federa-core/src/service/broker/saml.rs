@@ -22,7 +22,7 @@ use federa_claims::okta_auth::{OktaAuthInput, OuterBinding};
 use federa_claims::trust::{self, TrustInput, UpstreamClaims};
 use federa_saml::bindings::{MessageParam, encode_redirect};
 use federa_saml::request_builder::{AuthnRequestParams, build_authn_request};
-use federa_saml::sp::{DecryptionKey, SpExpectations, UnverifiedResponse};
+use federa_saml::sp::{SpExpectations, UnverifiedResponse};
 use federa_saml::{Certificate, Limits};
 use federa_types::Timestamp;
 
@@ -77,7 +77,7 @@ pub async fn start(
     } else {
         None
     };
-    let query = encode_redirect(&xml, MessageParam::Request, Some(&relay), signer.as_ref())
+    let query = encode_redirect(&xml, MessageParam::Request, Some(&relay), signer.as_deref())
         .map_err(|e| CoreError::Internal(format!("encoding the AuthnRequest: {e}")))?;
     let sep = if up.sso_url.contains('?') { '&' } else { '?' };
     Ok(Ok(format!("{}{sep}{query}", up.sso_url)))
@@ -253,14 +253,11 @@ pub async fn acs(
             certs.push(c);
         }
     }
-    let pkcs8 = idps::sp_private_key_pkcs8(ctx, &idp).await?;
-    let key = DecryptionKey::from_pkcs8_der(pkcs8.expose())
-        .map_err(|e| CoreError::Internal(format!("the SP key of the IdP: {e}")))?;
+    let keys = idps::sp_saml_decryption_keys(ctx, &idp).await?;
     let sp_entity = idps::sp_entity_id(base, &idp.id);
     let audience = up.audience.clone().unwrap_or_else(|| sp_entity.clone());
     let acs_url = idps::acs_url(base, &idp.id);
     let skew_ms = idp.max_clock_skew_ms.clamp(0, 600_000).max(60_000);
-    let keys = [key];
     let validated = match unverified.validate(&SpExpectations {
         idp_issuer: &up.issuer,
         trusted_certs: &certs,
@@ -270,7 +267,7 @@ pub async fn acs(
         allow_unsolicited: false,
         now: time_of(ctx.clock.now())?,
         max_clock_skew: time::Duration::milliseconds(skew_ms),
-        decryption_keys: &keys,
+        decryption_keys: keys.as_slice(),
         require_signed_assertion: false,
     }) {
         Ok(v) => v,

@@ -24,6 +24,7 @@ pub use keys::{add_key, delete_key, get_key, list_keys, trusted_certificates};
 pub use sp::{
     acs_url, authorize_url, client_secret, metadata_url, redirect_uri, sp_certificate_der,
     sp_decryption_keys, sp_entity_id, sp_identity, sp_jwks, sp_metadata, sp_private_key_pkcs8,
+    sp_saml_decryption_keys,
 };
 
 use crate::ctx::Ctx;

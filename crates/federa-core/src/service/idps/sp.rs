@@ -11,6 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use federa_jose::{DecryptionKeySet, Jwks, RsaDecryptionKey};
 use federa_saml::{Certificate, SigningIdentity};
 use federa_types::{IdpId, Secret};
+use std::sync::Arc;
 
 /// `{base}/saml2/service-provider/{idpId}`: our SAML SP entity id for this IdP (the audience an
 /// org2org app in the IdP org derives, see `service::apps`).
@@ -68,18 +69,70 @@ pub async fn sp_private_key_pkcs8(ctx: &Ctx, idp: &Idp) -> Result<Secret<Vec<u8>
     ctx.secrets.open(SP_KEY_PURPOSE, &idp.sealed_sp_key)
 }
 
-/// The per-IdP SP key as a JWE decryption key set (one key, kid = RFC 7638 thumbprint).
-pub async fn sp_decryption_keys(ctx: &Ctx, idp: &Idp) -> Result<DecryptionKeySet, CoreError> {
-    let der = sp_private_key_pkcs8(ctx, idp).await?;
-    let key = RsaDecryptionKey::from_pkcs8_der(der.expose()).map_err(internal)?;
-    DecryptionKeySet::from_keys([key]).map_err(internal)
+/// What an opened SP key is cached under: the org, the IdP and the sealed key (and
+/// certificate) it was opened from, so a new key is a new entry.
+fn sp_key_digest(idp: &Idp, with_cert: bool) -> [u8; 32] {
+    let mut h = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    for part in [
+        idp.org_id.as_str().as_bytes(),
+        idp.id.as_str().as_bytes(),
+        idp.sealed_sp_key.as_bytes(),
+    ] {
+        h.update(&(part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    if with_cert {
+        h.update(idp.sp_cert_b64.as_bytes());
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(h.finish().as_ref());
+    out
 }
 
-/// The per-IdP SP key with its certificate, for SAML signing and decryption.
-pub async fn sp_identity(ctx: &Ctx, idp: &Idp) -> Result<SigningIdentity, CoreError> {
+/// The per-IdP SP key as a JWE decryption key set (one key, kid = RFC 7638 thumbprint),
+/// opened once per process.
+pub async fn sp_decryption_keys(ctx: &Ctx, idp: &Idp) -> Result<Arc<DecryptionKeySet>, CoreError> {
+    let digest = sp_key_digest(idp, false);
+    if let Some(k) = ctx.caches.sp_decryption(&digest) {
+        return Ok(k);
+    }
+    let der = sp_private_key_pkcs8(ctx, idp).await?;
+    let key = RsaDecryptionKey::from_pkcs8_der(der.expose()).map_err(internal)?;
+    let set = Arc::new(DecryptionKeySet::from_keys([key]).map_err(internal)?);
+    ctx.caches.put_sp_decryption(digest, set.clone());
+    Ok(set)
+}
+
+/// The per-IdP SP key for SAML `EncryptedAssertion`s, opened once per process.
+pub async fn sp_saml_decryption_keys(
+    ctx: &Ctx,
+    idp: &Idp,
+) -> Result<Arc<Vec<federa_saml::DecryptionKey>>, CoreError> {
+    // Another domain than the JOSE set's digest (same sealed key, another parsed form).
+    let mut digest = sp_key_digest(idp, false);
+    digest[0] ^= 0x5a;
+    if let Some(k) = ctx.caches.sp_saml_decryption(&digest) {
+        return Ok(k);
+    }
+    let der = sp_private_key_pkcs8(ctx, idp).await?;
+    let key = federa_saml::DecryptionKey::from_pkcs8_der(der.expose()).map_err(internal)?;
+    let keys = Arc::new(vec![key]);
+    ctx.caches.put_sp_saml_decryption(digest, keys.clone());
+    Ok(keys)
+}
+
+/// The per-IdP SP key with its certificate, for SAML signing and decryption, opened once per
+/// process.
+pub async fn sp_identity(ctx: &Ctx, idp: &Idp) -> Result<Arc<SigningIdentity>, CoreError> {
+    let digest = sp_key_digest(idp, true);
+    if let Some(k) = ctx.caches.sp_identity(&digest) {
+        return Ok(k);
+    }
     let der = sp_private_key_pkcs8(ctx, idp).await?;
     let cert = sp_certificate_der(ctx, idp).await?;
-    SigningIdentity::from_parts(der.expose(), &cert).map_err(internal)
+    let id = Arc::new(SigningIdentity::from_parts(der.expose(), &cert).map_err(internal)?);
+    ctx.caches.put_sp_identity(digest, id.clone());
+    Ok(id)
 }
 
 /// The SP key's self-signed certificate (DER).

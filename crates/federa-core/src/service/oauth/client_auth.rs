@@ -52,23 +52,44 @@ pub async fn authenticate_client(
             },
             TokenAuthMethod::PrivateKeyJwt,
         ) => {
-            let jwks = match (&oidc.jwks, &oidc.jwks_uri) {
-                (Some(j), _) => j.to_string(),
-                (None, Some(uri)) => match ctx.fetch.get(uri, MAX_JWKS_BYTES).await {
-                    Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "fetching a client's JWKS failed");
-                        return Ok(Err(OidcError::InvalidClient(
-                            "the client's keys could not be fetched".into(),
-                        )));
+            let keys = match (&oidc.jwks, &oidc.jwks_uri) {
+                (Some(j), _) => {
+                    match federa_jose::VerifyingKeySet::from_jwks_json(&j.to_string()) {
+                        Ok(k) => std::sync::Arc::new(k),
+                        Err(_) => {
+                            return Ok(Err(OidcError::InvalidClient(
+                                "the client's keys are unusable".into(),
+                            )));
+                        }
                     }
-                },
+                }
+                (None, Some(uri)) => {
+                    let kid = crate::service::remote_keys::jws_kid(assertion);
+                    match crate::service::remote_keys::verifying_keys(
+                        ctx,
+                        &org.id,
+                        app.id.as_str(),
+                        uri,
+                        MAX_JWKS_BYTES,
+                        kid.as_deref(),
+                    )
+                    .await
+                    {
+                        Ok(k) => k,
+                        Err(crate::service::remote_keys::RemoteKeysError::Fetch(e)) => {
+                            tracing::warn!(error = %e, "fetching a client's JWKS failed");
+                            return Ok(Err(OidcError::InvalidClient(
+                                "the client's keys could not be fetched".into(),
+                            )));
+                        }
+                        Err(crate::service::remote_keys::RemoteKeysError::Unusable(_)) => {
+                            return Ok(Err(OidcError::InvalidClient(
+                                "the client's keys are unusable".into(),
+                            )));
+                        }
+                    }
+                }
                 (None, None) => return Ok(Err(unknown())),
-            };
-            let Ok(keys) = federa_jose::VerifyingKeySet::from_jwks_json(&jwks) else {
-                return Ok(Err(OidcError::InvalidClient(
-                    "the client's keys are unusable".into(),
-                )));
             };
             let token_endpoint = format!("{issuer}/oauth2/v1/token");
             let audiences = [token_endpoint.as_str(), issuer];

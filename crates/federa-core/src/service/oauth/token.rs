@@ -385,18 +385,18 @@ async fn okta_auth_for(
     iat: i64,
 ) -> Option<String> {
     let uri = app.oidc()?.jwks_uri?;
-    let body = match ctx.fetch.get(&uri, MAX_JWKS_BYTES).await {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::warn!(error = %e, app = %app.id, "the SP org's keys could not be fetched; okta_auth left out");
-            return None;
-        }
-    };
-    let keys = match federa_jose::EncryptionKeySet::from_jwks_json(&String::from_utf8_lossy(&body))
+    let keys = match crate::service::remote_keys::encryption_keys(
+        ctx,
+        &org.id,
+        app.id.as_str(),
+        &uri,
+        MAX_JWKS_BYTES,
+    )
+    .await
     {
         Ok(k) => k,
         Err(e) => {
-            tracing::warn!(error = %e, app = %app.id, "the SP org's JWKS has no usable encryption key; okta_auth left out");
+            tracing::warn!(error = %e, app = %app.id, "the SP org's encryption keys could not be had; okta_auth left out");
             return None;
         }
     };

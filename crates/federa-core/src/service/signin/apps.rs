@@ -146,7 +146,10 @@ pub async fn start_for_app_acr(
 
 /// Continues a flow after a federated sign-in: the user the broker resolved, the verifications
 /// the trust rules credited, and the IdP. The policies decide what happens next: a session, a
-/// local top-up of what is still missing, or a denial.
+/// local top-up of what is still missing, or a denial. `idp_event` is the broker's System Log
+/// event; its `debugData.decision` is filled in and it is written with the sign-in's other
+/// writes (in one transaction with the session when the sign-in ends).
+#[allow(clippy::too_many_arguments)]
 pub async fn continue_federated(
     ctx: &Ctx,
     org: &Org,
@@ -155,6 +158,7 @@ pub async fn continue_federated(
     credited: Vec<FactorVerification>,
     idp: (IdpId, Timestamp),
     client: &Client,
+    idp_event: crate::service::syslog::LogEventInput,
 ) -> Result<Advance, CoreError> {
     flow.state.user_id = Some(user.id.clone());
     flow.state.login = Some(user.profile.login.clone());
@@ -162,7 +166,11 @@ pub async fn continue_federated(
     flow.state.idp = Some(idp);
     // A new principal: the flow cookie changes (as after a password).
     let flow_cookie = rotate(ctx, flow);
-    match advance_with(ctx, org, flow, client, user, None, Pending::default()).await? {
+    let pending = Pending {
+        decision_event: Some(idp_event),
+        ..Pending::default()
+    };
+    match advance_with(ctx, org, flow, client, user, None, pending).await? {
         Advance::Continue => Ok(Advance::ContinueWith { flow_cookie }),
         other => Ok(other),
     }

@@ -228,9 +228,23 @@ pub(super) struct Pending {
     pub events: Vec<crate::service::syslog::LogEvent>,
     /// The user's stored fields changed (e.g. the failed-password count reset).
     pub user_changed: bool,
+    /// An event that reports the decision (the broker's `user.authentication.auth_via_IDP`):
+    /// `debugData.decision` is set to ALLOW, CHALLENGE or DENY once it is known, and the event
+    /// goes first among the pending ones.
+    pub decision_event: Option<crate::service::syslog::LogEventInput>,
 }
 
 impl Pending {
+    /// Completes the decision event, if any, with `decision`.
+    fn decided(&mut self, ctx: &Ctx, org: &Org, decision: &str) -> Result<(), CoreError> {
+        if let Some(mut input) = self.decision_event.take() {
+            input.debug_data.insert("decision".into(), decision.into());
+            let e = crate::service::syslog::prepare(ctx, &org.id, input)?;
+            self.events.insert(0, e);
+        }
+        Ok(())
+    }
+
     /// Writes what is pending now (a step that does not end the sign-in).
     async fn flush(self, ctx: &Ctx, user: &User) -> Result<(), CoreError> {
         for e in &self.events {
@@ -268,7 +282,7 @@ pub(super) async fn advance_with(
     client: &Client,
     user: User,
     facts: Option<PolicyFacts>,
-    pending: Pending,
+    mut pending: Pending,
 ) -> Result<Advance, CoreError> {
     let facts = match facts {
         Some(f) => f,
@@ -276,9 +290,11 @@ pub(super) async fn advance_with(
     };
     let (decision, settings) = decide(ctx, org, &user, flow, &facts);
     match decision {
-        Decision::Allow => finish(ctx, org, flow, &user, settings.as_ref(), client, pending).await,
+        Decision::Allow => {
+            pending.decided(ctx, org, "ALLOW")?;
+            finish(ctx, org, flow, &user, settings.as_ref(), client, pending).await
+        }
         Decision::Challenge { options, unmet } => {
-            pending.flush(ctx, &user).await?;
             let names = facts.display_names();
             // Only what Federa can challenge or enroll here, each once (the engine lists every
             // method an authenticator has, e.g. Okta Verify's push, which Federa does not host).
@@ -312,6 +328,16 @@ pub(super) async fn advance_with(
                     }
                 })
                 .collect();
+            pending.decided(
+                ctx,
+                org,
+                if choices.is_empty() {
+                    "DENY"
+                } else {
+                    "CHALLENGE"
+                },
+            )?;
+            pending.flush(ctx, &user).await?;
             let mut debug = serde_json::Map::new();
             debug.insert(
                 "unmet".into(),
@@ -341,6 +367,7 @@ pub(super) async fn advance_with(
             Ok(Advance::Continue)
         }
         Decision::Deny { reason, code } => {
+            pending.decided(ctx, org, "DENY")?;
             pending.flush(ctx, &user).await?;
             log(
                 ctx,
