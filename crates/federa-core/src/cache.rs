@@ -3,9 +3,11 @@
 //! - Values that never change once written, held without expiry: parsed signing keys by
 //!   `(org, kid)` (a key's material is immutable; rotation adds a new kid).
 //! - Configuration read on every protocol request, held for [`TTL`]: the org of a host, the
-//!   app of a client id, the kid that signs an org's tokens. A change made on this node clears
-//!   its entry at once; other nodes see it within [`TTL`] (a deactivated app or a rotated key
-//!   may be used for that long — the rotated key stays published, so its tokens verify).
+//!   app of a client id, the kid that signs an org's tokens, an IdP object as sign-in uses it,
+//!   the org's claims feature flags. A change made on this node clears its entry at once;
+//!   other nodes see it within [`TTL`] (a deactivated app or IdP, or a rotated key, may be used
+//!   for that long — the rotated key stays published, so its tokens verify). The admin API
+//!   always reads the store.
 //! - Key sets fetched from elsewhere (an upstream IdP's JWKS, an SP org's encryption JWKS, a
 //!   client's `jwks_uri`), parsed, held for [`REMOTE_TTL`] by (org, owner, URL); a token whose
 //!   `kid` is not in the cached set triggers one refetch, at most every [`REFETCH_INTERVAL`]
@@ -164,6 +166,10 @@ pub struct Caches {
     pub apps: Arc<TtlMap<(OrgId, String), crate::service::apps::App>>,
     /// The kid that signs the org's tokens now.
     pub signing_kid: Arc<TtlMap<OrgId, String>>,
+    /// IdP objects as sign-in reads them, by `(org, IdP id)`.
+    pub idps: Arc<TtlMap<(OrgId, federa_types::IdpId), crate::service::idps::Idp>>,
+    /// The org's claims feature flags.
+    pub claims_features: Arc<TtlMap<OrgId, federa_claims::trust::OrgFeatures>>,
     /// Upstream IdPs' JWKS (by IdP) and clients' `jwks_uri` key sets (by app).
     pub verifying_jwks: Arc<RemoteKeySets<federa_jose::VerifyingKeySet>>,
     /// SP orgs' encryption JWKS, for `okta_auth` (by app).

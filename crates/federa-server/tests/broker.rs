@@ -212,6 +212,22 @@ async fn setup(h: &Harness, trust: bool) -> Setup {
     }
 }
 
+/// One browser (one cookie jar) seen from the hub and from the spoke.
+fn hub_and_spoke(h: &Harness) -> (Browser<'_>, Browser<'_>) {
+    let c = client(h);
+    let hub = Browser {
+        h,
+        host: "hub.localhost",
+        client: c.clone(),
+    };
+    let spoke = Browser {
+        h,
+        host: "spoke.localhost",
+        client: c,
+    };
+    (hub, spoke)
+}
+
 fn path_of(url: &str) -> String {
     let u = url::Url::parse(url).unwrap();
     match u.query() {
@@ -274,17 +290,7 @@ async fn spoke_sign_in(spoke: &Browser<'_>, authorize_url: &str, secret: &str) -
 
 async fn org2org_oidc_claims_sharing(h: &Harness) {
     let s = setup(h, true).await;
-    let c = client(h);
-    let hub = Browser {
-        h,
-        host: "hub.localhost",
-        client: c.clone(),
-    };
-    let spoke = Browser {
-        h,
-        host: "spoke.localhost",
-        client: c.clone(),
-    };
+    let (hub, spoke) = hub_and_spoke(h);
     let r = hub
         .get(&format!("/sso/idps/{}?return_to=/me", s.idp_id))
         .await;
@@ -345,17 +351,7 @@ http_test!(org2org_oidc_claims_sharing);
 
 async fn without_trust_the_hub_asks_for_its_own_factor(h: &Harness) {
     let s = setup(h, false).await;
-    let c = client(h);
-    let hub = Browser {
-        h,
-        host: "hub.localhost",
-        client: c.clone(),
-    };
-    let spoke = Browser {
-        h,
-        host: "spoke.localhost",
-        client: c.clone(),
-    };
+    let (hub, spoke) = hub_and_spoke(h);
     let r = hub
         .get(&format!("/sso/idps/{}?return_to=/me", s.idp_id))
         .await;
@@ -383,17 +379,7 @@ http_test!(without_trust_the_hub_asks_for_its_own_factor);
 
 async fn a_callback_from_another_browser_is_refused(h: &Harness) {
     let s = setup(h, true).await;
-    let c = client(h);
-    let hub = Browser {
-        h,
-        host: "hub.localhost",
-        client: c.clone(),
-    };
-    let spoke = Browser {
-        h,
-        host: "spoke.localhost",
-        client: c.clone(),
-    };
+    let (hub, spoke) = hub_and_spoke(h);
     let r = hub.get(&format!("/sso/idps/{}", s.idp_id)).await;
     let callback = spoke_sign_in(&spoke, &r.location.unwrap(), &s.secret).await;
     // The attacker's completed callback, opened in the victim's browser (no flow cookie).
@@ -408,6 +394,47 @@ async fn a_callback_from_another_browser_is_refused(h: &Harness) {
     assert_eq!(st, 404);
 }
 http_test!(a_callback_from_another_browser_is_refused);
+
+/// IdP objects are cached for sign-in; a change made through the API is seen at once.
+async fn a_deactivated_idp_stops_sign_ins_at_once(h: &Harness) {
+    let s = setup(h, false).await;
+    let (hub, spoke) = hub_and_spoke(h);
+    let r = hub.get(&format!("/sso/idps/{}", s.idp_id)).await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let callback = spoke_sign_in(&spoke, &r.location.unwrap(), &s.secret).await;
+    let o = api(
+        h,
+        "hub.localhost",
+        &s.hub_token,
+        "POST",
+        &format!("/api/v1/idps/{}/lifecycle/deactivate", s.idp_id),
+        json!(null),
+    )
+    .await;
+    assert_eq!(o["status"], "INACTIVE", "{o}");
+    // The pending sign-in is not completed, and no new one starts.
+    let r = hub.get(&path_of(&callback)).await;
+    assert_eq!(r.status, 400, "{}", r.html);
+    assert!(r.html.contains("not available"), "{}", r.html);
+    let (st, _) = hub.json("/api/v1/sessions/me").await;
+    assert_eq!(st, 404);
+    let r = hub.get(&format!("/sso/idps/{}", s.idp_id)).await;
+    assert!(r.html.contains("not available"), "{} {}", r.status, r.html);
+    // Activated again: usable again at once.
+    let o = api(
+        h,
+        "hub.localhost",
+        &s.hub_token,
+        "POST",
+        &format!("/api/v1/idps/{}/lifecycle/activate", s.idp_id),
+        json!(null),
+    )
+    .await;
+    assert_eq!(o["status"], "ACTIVE", "{o}");
+    let r = hub.get(&format!("/sso/idps/{}", s.idp_id)).await;
+    assert_eq!(r.status, 303, "{}", r.html);
+}
+http_test!(a_deactivated_idp_stops_sign_ins_at_once);
 
 /// Routing rules (IDP_DISCOVERY) at the hub: users of `@example.com` go straight to the spoke;
 /// a catch-all rule offering the spoke and the local sign-in shows a "Sign in with Spoke" button.
@@ -438,17 +465,7 @@ async fn routing_rules_send_users_to_the_idp(h: &Harness) {
     api(h, "hub.localhost", &s.hub_token, "POST", &format!("/api/v1/policies/{pid}/rules"),
         json!({"name": "Offer the spoke", "priority": 2,
                "actions": {"idp": {"providers": [{"type": "OKTA_INTEGRATION", "id": s.idp_id}, {"type": "OKTA"}]}}})).await;
-    let c = client(h);
-    let hub = Browser {
-        h,
-        host: "hub.localhost",
-        client: c.clone(),
-    };
-    let spoke = Browser {
-        h,
-        host: "spoke.localhost",
-        client: c.clone(),
-    };
+    let (hub, spoke) = hub_and_spoke(h);
     let p = hub.get("/login").await;
     assert!(p.html.contains("Sign in with Spoke"), "{}", p.html);
     assert!(p.html.contains(&s.idp_id), "the button names the IdP");
@@ -587,17 +604,7 @@ async fn org2org_saml_claims_sharing(h: &Harness) {
     )
     .await;
 
-    let c = client(h);
-    let hub = Browser {
-        h,
-        host: "hub.localhost",
-        client: c.clone(),
-    };
-    let spoke = Browser {
-        h,
-        host: "spoke.localhost",
-        client: c.clone(),
-    };
+    let (hub, spoke) = hub_and_spoke(h);
     let r = hub
         .get(&format!("/sso/idps/{}?return_to=/me", idp.id))
         .await;

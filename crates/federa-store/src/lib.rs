@@ -92,6 +92,11 @@ impl SqlStore {
             .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(10));
         if backend == Backend::Sqlite {
+            // A SQLite connection is a file handle: it cannot go stale while idle, so the ping
+            // sqlx makes before handing out an idle connection is a wasted worker round trip
+            // on every query (PostgreSQL keeps it: a server restart or dropped socket is
+            // found there rather than by the caller's query).
+            opts = opts.test_before_acquire(false);
             opts = opts.after_connect(|conn, _meta| {
                 Box::pin(async move {
                     conn.execute("PRAGMA synchronous = NORMAL").await?;

@@ -147,7 +147,9 @@ pub async fn lifecycle(
         enabled: enable,
         last_updated: ctx.clock.now(),
     };
-    ctx.store.set_feature(org, &state).await?;
+    let set = ctx.store.set_feature(org, &state).await;
+    ctx.caches.claims_features.remove(org);
+    set?;
     feature.enabled = enable;
     Ok(feature)
 }

@@ -552,6 +552,6 @@ pub async fn sp_jwks(
     oh: OrgHost,
     Path(id): Path<String>,
 ) -> Result<Json<federa_jose::Jwks>, ApiError> {
-    let idp = idps::get(&s.ctx, &oh.org.id, &id).await?;
+    let idp = idps::get_cached(&s.ctx, &oh.org.id, &id).await?;
     Ok(Json(idps::sp_jwks(&s.ctx, &idp).await?))
 }

@@ -117,7 +117,7 @@ pub async fn saml_acs(
     Path(idp): Path<String>,
     form: PageForm,
 ) -> Result<Response, PageError> {
-    let idp = match idps::get(&s.ctx, &po.org.id, &idp).await {
+    let idp = match idps::get_cached(&s.ctx, &po.org.id, &idp).await {
         Ok(i) if i.is_active() && i.saml.is_some() => i,
         _ => {
             return Err(PageError::bad_request(

@@ -175,7 +175,7 @@ pub async fn callback(
     let Some(flow) = flow else {
         return refuse(ctx, org, None, client, "NO_FLOW", "Start again.".into()).await;
     };
-    let idp = match idps::get(ctx, &org.id, st.idp_id.as_str()).await {
+    let idp = match idps::get_cached(ctx, &org.id, st.idp_id.as_str()).await {
         Ok(i) if i.is_active() && i.oidc.is_some() => i,
         _ => {
             return refuse(
@@ -442,7 +442,7 @@ pub async fn start_from_path(
     flow: Option<Flow>,
     return_to: Option<&str>,
 ) -> Result<BrokerOutcome, CoreError> {
-    let idp = match idps::get(ctx, &org.id, idp_id).await {
+    let idp = match idps::get_cached(ctx, &org.id, idp_id).await {
         Ok(i) if i.is_active() => i,
         _ => {
             return Ok(BrokerOutcome::Page(

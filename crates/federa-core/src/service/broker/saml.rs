@@ -170,7 +170,7 @@ pub async fn acs(
         )
         .await;
     };
-    let idp = match idps::get(ctx, &org.id, parked_state.idp_id.as_str()).await {
+    let idp = match idps::get_cached(ctx, &org.id, parked_state.idp_id.as_str()).await {
         Ok(i) if i.is_active() && i.saml.is_some() => i,
         _ => {
             return refuse(

@@ -321,6 +321,23 @@ pub async fn get(ctx: &Ctx, org: &OrgId, id: &str) -> Result<Idp, CoreError> {
     from_stored(stored)
 }
 
+/// [`get`] for sign-in and public endpoints: from the per-process cache (see
+/// [`crate::cache`]; a change made on this node is seen at once).
+pub async fn get_cached(ctx: &Ctx, org: &OrgId, id: &str) -> Result<Idp, CoreError> {
+    let idp_id = parse_id(id)?;
+    let key = (org.clone(), idp_id);
+    if let Some(i) = ctx.caches.idps.get(&key) {
+        return Ok(i);
+    }
+    let idp = get(ctx, org, key.1.as_str()).await?;
+    ctx.caches.idps.put(key, idp.clone());
+    Ok(idp)
+}
+
+fn forget(ctx: &Ctx, org: &OrgId, id: &IdpId) {
+    ctx.caches.idps.remove(&(org.clone(), id.clone()));
+}
+
 /// A page of the org's IdPs, oldest first.
 pub async fn list(ctx: &Ctx, org: &OrgId, page: &PageRequest) -> Result<Page<Idp>, CoreError> {
     let after = match &page.after {
@@ -373,6 +390,9 @@ pub async fn guard_views(ctx: &Ctx, org: &OrgId) -> Result<Vec<IdpTrust>, CoreEr
 
 /// The org's claims feature flags, as the trust rules read them.
 pub async fn claims_features(ctx: &Ctx, org: &OrgId) -> Result<OrgFeatures, CoreError> {
+    if let Some(f) = ctx.caches.claims_features.get(org) {
+        return Ok(f);
+    }
     let mut f = OrgFeatures::default();
     for feat in crate::service::features::list(ctx, org).await? {
         match feat.info.claims_feature {
@@ -383,6 +403,7 @@ pub async fn claims_features(ctx: &Ctx, org: &OrgId) -> Result<OrgFeatures, Core
             ClaimsFeature::IdpAmrClaimsMapping => f.idp_amr_claims_mapping = feat.enabled,
         }
     }
+    ctx.caches.claims_features.put(org.clone(), f);
     Ok(f)
 }
 
@@ -440,12 +461,13 @@ pub async fn replace(ctx: &Ctx, org: &OrgId, id: &str, input: IdpInput) -> Resul
             guard(ctx, org, &old, TrustChange::DeactivateIdp(&old.id)).await?;
         }
     }
-    if !ctx
+    let updated = ctx
         .store
         .update_idp(&stored)
         .await
-        .map_err(|e| conflict_to_name(e.into(), &name))?
-    {
+        .map_err(|e| conflict_to_name(e.into(), &name));
+    forget(ctx, org, &old.id);
+    if !updated? {
         return Err(CoreError::NotFound(format!(
             "identity provider '{}'",
             old.id
@@ -492,11 +514,12 @@ pub async fn set_status(
         guard(ctx, org, &idp, TrustChange::DeactivateIdp(&idp.id)).await?;
     }
     let now = ctx.clock.now();
-    if !ctx
+    let updated = ctx
         .store
         .set_idp_status(org, &idp.id, status.as_str(), now)
-        .await?
-    {
+        .await;
+    forget(ctx, org, &idp.id);
+    if !updated? {
         return Err(CoreError::NotFound(format!(
             "identity provider '{}'",
             idp.id
@@ -509,7 +532,9 @@ pub async fn set_status(
 pub async fn delete(ctx: &Ctx, org: &OrgId, id: &str) -> Result<(), CoreError> {
     let idp = get(ctx, org, id).await?;
     guard(ctx, org, &idp, TrustChange::DeleteIdp(&idp.id)).await?;
-    if !ctx.store.delete_idp(org, &idp.id).await? {
+    let deleted = ctx.store.delete_idp(org, &idp.id).await;
+    forget(ctx, org, &idp.id);
+    if !deleted? {
         return Err(CoreError::NotFound(format!(
             "identity provider '{}'",
             idp.id

@@ -66,7 +66,7 @@ pub async fn routing(
         } => {
             let mut out = Vec::new();
             for id in idp_ids {
-                if let Ok(idp) = crate::service::idps::get(ctx, &org.id, id.as_str()).await
+                if let Ok(idp) = crate::service::idps::get_cached(ctx, &org.id, id.as_str()).await
                     && idp.is_active()
                 {
                     out.push(OfferedIdp {
