@@ -1054,7 +1054,7 @@ const PART1: &[&str] = &[
     "callback_core",
     "callback_http_oneshot",
     "stage_01_take_state",
-    "stage_02_idp_get",
+    "stage_02_idp_get_cached",
     "stage_03_code_exchange_stub",
     "stage_04_jwks_cached",
     "stage_05_validate_id_token",
@@ -1196,9 +1196,9 @@ fn part1(c: &mut Criterion, rt: &tokio::runtime::Runtime, db: Db) {
             BatchSize::SmallInput,
         )
     });
-    g.bench_function("stage_02_idp_get", |b| {
+    g.bench_function("stage_02_idp_get_cached", |b| {
         b.iter(|| {
-            rt.block_on(idps::get(&ctx, &org.id, idp.id.as_str()))
+            rt.block_on(idps::get_cached(&ctx, &org.id, idp.id.as_str()))
                 .unwrap()
         })
     });
@@ -1341,6 +1341,7 @@ fn part1(c: &mut Criterion, rt: &tokio::runtime::Runtime, db: Db) {
                         (idp.id.clone(), ctx.clock.now()),
                         &sp.client,
                         idp_event(),
+                        None,
                     ))
                     .unwrap();
                 assert!(matches!(adv, Advance::Done { .. }), "{adv:?}");

@@ -359,35 +359,39 @@ pub(crate) async fn refuse(
     Ok(BrokerOutcome::Page(message))
 }
 
-/// The end of every verified federated sign-in: the user, the log event, the policies.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn complete(
+/// The local user of a verified upstream identity, with the policy inputs for them and the
+/// flow's app.
+pub(crate) struct Resolved {
+    user: User,
+    how: &'static str,
+    external_id: String,
+    facts: signin::PolicyFacts,
+}
+
+/// Why no local user can sign in: the System Log reason and the page's message.
+pub(crate) type Unresolved = (&'static str, String);
+
+/// Finds (links, provisions) the local user for `who` and loads the policy inputs for them.
+/// Independent of the carriers, so it runs beside their decryption.
+pub(crate) async fn resolve(
     ctx: &Ctx,
     org: &Org,
-    flow: &mut Flow,
+    flow: &Flow,
     idp: &Idp,
     who: UpstreamIdentity,
-    outcome: TrustOutcome,
-    authenticated_at: Timestamp,
-    client: &Client,
-) -> Result<BrokerOutcome, CoreError> {
+) -> Result<Result<Resolved, Unresolved>, CoreError> {
     let mut who = who;
     if who.external_id.is_empty()
         || who.external_id.chars().count() > MAX_EXTERNAL_ID
         || !usable(&who.external_id)
     {
-        return refuse(
-            ctx,
-            org,
-            Some(idp),
-            client,
+        return Ok(Err((
             "INVALID_SUBJECT",
             format!(
                 "{} sent a user identifier this organization cannot use.",
                 idp.name
             ),
-        )
-        .await;
+        )));
     }
     for v in [
         &mut who.email,
@@ -401,24 +405,49 @@ pub(crate) async fn complete(
     }
     let (user, how) = match resolve_user(ctx, org, idp, &who).await? {
         Ok(x) => x,
-        Err(msg) => return refuse(ctx, org, Some(idp), client, "NO_MATCHING_USER", msg).await,
+        Err(msg) => return Ok(Err(("NO_MATCHING_USER", msg))),
     };
     if user.status != UserStatus::Active {
-        return refuse(
-            ctx,
-            org,
-            Some(idp),
-            client,
+        return Ok(Err((
             "USER_NOT_ACTIVE",
             "Your account here is not active. Contact your administrator.".into(),
-        )
-        .await;
+        )));
     }
+    let facts = signin::PolicyFacts::load(ctx, org, &user, flow.state.app_id.as_ref()).await?;
+    Ok(Ok(Resolved {
+        user,
+        how,
+        external_id: who.external_id,
+        facts,
+    }))
+}
+
+/// The end of every verified federated sign-in: the log event, the policies, the session.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn complete(
+    ctx: &Ctx,
+    org: &Org,
+    flow: &mut Flow,
+    idp: &Idp,
+    resolved: Result<Resolved, Unresolved>,
+    outcome: TrustOutcome,
+    authenticated_at: Timestamp,
+    client: &Client,
+) -> Result<BrokerOutcome, CoreError> {
+    let Resolved {
+        user,
+        how,
+        external_id,
+        facts,
+    } = match resolved {
+        Ok(r) => r,
+        Err((reason, msg)) => return refuse(ctx, org, Some(idp), client, reason, msg).await,
+    };
     let mut debug = describe_outcome(&outcome);
     debug.insert("userResolution".into(), how.into());
     debug.insert(
         "externalId".into(),
-        who.external_id.chars().take(200).collect::<String>().into(),
+        external_id.chars().take(200).collect::<String>().into(),
     );
     let event = LogEventInput {
         severity: Severity::Info,
@@ -439,6 +468,7 @@ pub(crate) async fn complete(
         (idp.id.clone(), authenticated_at),
         client,
         event,
+        Some(facts),
     )
     .await?;
     Ok(match advance {

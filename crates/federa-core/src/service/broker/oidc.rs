@@ -369,51 +369,6 @@ pub async fn callback(
         .filter(|t| *t > 0)
         .map(|t| Timestamp(t.saturating_mul(1000)))
         .unwrap_or(now);
-    // Carriers.
-    let plaintext;
-    let mut undecryptable = None;
-    let okta_auth = match &validated.okta_auth {
-        Some(Value::String(jwe)) => {
-            plaintext = match decrypt_okta_auth(ctx, &idp, jwe).await? {
-                Ok(p) => p,
-                Err(e) => {
-                    undecryptable = Some(e);
-                    Vec::new()
-                }
-            };
-            Some(OktaAuthInput::OidcPlaintext(&plaintext))
-        }
-        Some(v @ Value::Object(_)) => Some(OktaAuthInput::OidcObject(v)),
-        Some(_) => {
-            plaintext = Vec::new();
-            Some(OktaAuthInput::OidcPlaintext(&plaintext))
-        }
-        None => None,
-    };
-    let acr = validated.acr.as_ref().and_then(Value::as_str);
-    let features = org_features(ctx, org).await?;
-    let trust_config = idp.trust_config();
-    let mut outcome = trust::evaluate(&TrustInput {
-        idp: &trust_config,
-        features,
-        claims: UpstreamClaims {
-            okta_auth,
-            oidc_amr: validated.amr.as_ref(),
-            saml_session_amr: None,
-            oidc_acr: acr,
-            authn_context_class_ref: None,
-        },
-        outer: OuterBinding {
-            issuer: &validated.issuer,
-            audiences: &validated.audiences,
-            subject: &validated.subject,
-            expected_engine: None,
-            authenticated_at,
-        },
-    });
-    if let Some(e) = &undecryptable {
-        super::mark_undecryptable(&mut outcome, federa_claims::Carrier::OktaAuthOidc, e);
-    }
     let str_claim = |k: &str| {
         validated
             .claims
@@ -429,7 +384,67 @@ pub async fn callback(
         first_name: str_claim("given_name"),
         last_name: str_claim("family_name"),
     };
-    complete(ctx, org, flow, &idp, who, outcome, authenticated_at, client).await
+    // The carriers (decryption is the costly part) while the user and their policy inputs
+    // are read.
+    let carriers = async {
+        let plaintext;
+        let mut undecryptable = None;
+        let okta_auth = match &validated.okta_auth {
+            Some(Value::String(jwe)) => {
+                plaintext = match decrypt_okta_auth(ctx, &idp, jwe).await? {
+                    Ok(p) => p,
+                    Err(e) => {
+                        undecryptable = Some(e);
+                        Vec::new()
+                    }
+                };
+                Some(OktaAuthInput::OidcPlaintext(&plaintext))
+            }
+            Some(v @ Value::Object(_)) => Some(OktaAuthInput::OidcObject(v)),
+            Some(_) => {
+                plaintext = Vec::new();
+                Some(OktaAuthInput::OidcPlaintext(&plaintext))
+            }
+            None => None,
+        };
+        let acr = validated.acr.as_ref().and_then(Value::as_str);
+        let features = org_features(ctx, org).await?;
+        let trust_config = idp.trust_config();
+        let mut outcome = trust::evaluate(&TrustInput {
+            idp: &trust_config,
+            features,
+            claims: UpstreamClaims {
+                okta_auth,
+                oidc_amr: validated.amr.as_ref(),
+                saml_session_amr: None,
+                oidc_acr: acr,
+                authn_context_class_ref: None,
+            },
+            outer: OuterBinding {
+                issuer: &validated.issuer,
+                audiences: &validated.audiences,
+                subject: &validated.subject,
+                expected_engine: None,
+                authenticated_at,
+            },
+        });
+        if let Some(e) = &undecryptable {
+            super::mark_undecryptable(&mut outcome, federa_claims::Carrier::OktaAuthOidc, e);
+        }
+        Ok::<_, CoreError>(outcome)
+    };
+    let (resolved, outcome) = tokio::join!(super::resolve(ctx, org, flow, &idp, who), carriers);
+    complete(
+        ctx,
+        org,
+        flow,
+        &idp,
+        resolved?,
+        outcome?,
+        authenticated_at,
+        client,
+    )
+    .await
 }
 
 /// Starts a federated sign-in from `/sso/idps/{idpId}`: reuses the browser's sign-in flow (so

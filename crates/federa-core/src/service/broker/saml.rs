@@ -380,5 +380,16 @@ pub async fn acs(
         first_name: attr(&["firstName", "givenName", "urn:oid:2.5.4.42"]),
         last_name: attr(&["lastName", "sn", "urn:oid:2.5.4.4"]),
     };
-    complete(ctx, org, flow, &idp, who, outcome, authenticated_at, client).await
+    let resolved = super::resolve(ctx, org, flow, &idp, who).await?;
+    complete(
+        ctx,
+        org,
+        flow,
+        &idp,
+        resolved,
+        outcome,
+        authenticated_at,
+        client,
+    )
+    .await
 }

@@ -148,7 +148,8 @@ pub async fn start_for_app_acr(
 /// the trust rules credited, and the IdP. The policies decide what happens next: a session, a
 /// local top-up of what is still missing, or a denial. `idp_event` is the broker's System Log
 /// event; its `debugData.decision` is filled in and it is written with the sign-in's other
-/// writes (in one transaction with the session when the sign-in ends).
+/// writes (in one transaction with the session when the sign-in ends). `facts`, when the
+/// caller loaded them for this user and the flow's app, spare the policy step its reads.
 #[allow(clippy::too_many_arguments)]
 pub async fn continue_federated(
     ctx: &Ctx,
@@ -159,6 +160,7 @@ pub async fn continue_federated(
     idp: (IdpId, Timestamp),
     client: &Client,
     idp_event: crate::service::syslog::LogEventInput,
+    facts: Option<PolicyFacts>,
 ) -> Result<Advance, CoreError> {
     flow.state.user_id = Some(user.id.clone());
     flow.state.login = Some(user.profile.login.clone());
@@ -170,7 +172,7 @@ pub async fn continue_federated(
         decision_event: Some(idp_event),
         ..Pending::default()
     };
-    match advance_with(ctx, org, flow, client, user, None, pending).await? {
+    match advance_with(ctx, org, flow, client, user, facts, pending).await? {
         Advance::Continue => Ok(Advance::ContinueWith { flow_cookie }),
         other => Ok(other),
     }

@@ -38,7 +38,8 @@ pub use apps::{
     AppSignIn, OfferedIdp, browser_binding, continue_federated, routing, start_for_app,
     start_for_app_acr,
 };
-use decide::{Pending, PolicyFacts, advance, advance_with};
+pub use decide::PolicyFacts;
+use decide::{Pending, advance, advance_with};
 pub use decide::{evaluate_for, evaluate_with_acr};
 pub use passkey::{passkey_finish, passkey_options};
 pub use primary::{identify, password};
