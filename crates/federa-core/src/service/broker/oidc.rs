@@ -153,9 +153,16 @@ async fn decrypt_okta_auth(
     jwe: &str,
 ) -> Result<Result<Vec<u8>, String>, CoreError> {
     let keys = idps::sp_decryption_keys(ctx, idp).await?;
-    Ok(federa_jose::jwe::decrypt(&keys, jwe, ctx.rng.as_ref())
-        .map(|d| d.into_plaintext())
-        .map_err(|e| e.to_string()))
+    let (rng, jwe) = (ctx.rng.clone(), jwe.to_string());
+    // The RSA private operation runs off the async worker, so the reads that go with it
+    // (the user, the policy inputs) make progress meanwhile.
+    tokio::task::spawn_blocking(move || {
+        federa_jose::jwe::decrypt(&keys, &jwe, rng.as_ref())
+            .map(|d| d.into_plaintext())
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| CoreError::Internal(format!("decrypting okta_auth: {e}")))
 }
 
 /// Handles `/oauth2/v1/authorize/callback`.
