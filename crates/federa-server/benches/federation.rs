@@ -102,7 +102,7 @@ use hyper::Request;
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::future::Future;
 use std::hint::black_box;
@@ -598,6 +598,8 @@ impl World {
     }
 }
 
+#[path = "support/cpu.rs"]
+mod cpu;
 #[path = "federation/part1.rs"]
 mod part1;
 #[path = "federation/part2.rs"]

@@ -5,95 +5,11 @@ use super::*;
 // ---------------------------------------------------------------------------------------------
 // Part 2: the load harness
 
-#[derive(Debug, Clone, Default)]
-struct CpuSnap {
-    by_class: BTreeMap<&'static str, u64>,
-    postgres_ns: u64,
-    machine_busy_ticks: u64,
-    at: Option<Instant>,
-}
-
-fn class_of(comm: &str) -> &'static str {
-    if comm.starts_with("federa-srv") {
-        "server"
-    } else if comm.starts_with("sqlx-sqlite") {
-        "server-sqlite"
-    } else if comm.starts_with("load-client") {
-        "client"
-    } else {
-        "other"
-    }
-}
-
-fn schedstat_ns(path: &std::path::Path) -> Option<u64> {
-    let s = std::fs::read_to_string(path).ok()?;
-    s.split_whitespace().next()?.parse().ok()
-}
-
-fn snapshot() -> CpuSnap {
-    let mut snap = CpuSnap {
-        at: Some(Instant::now()),
-        ..Default::default()
-    };
-    if let Ok(dir) = std::fs::read_dir("/proc/self/task") {
-        for e in dir.flatten() {
-            let p = e.path();
-            let comm = std::fs::read_to_string(p.join("comm")).unwrap_or_default();
-            if let Some(ns) = schedstat_ns(&p.join("schedstat")) {
-                *snap.by_class.entry(class_of(comm.trim())).or_default() += ns;
-            }
-        }
-    }
-    if let Ok(dir) = std::fs::read_dir("/proc") {
-        for e in dir.flatten() {
-            if !e
-                .file_name()
-                .to_string_lossy()
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-            {
-                continue;
-            }
-            let p = e.path();
-            if std::fs::read_to_string(p.join("comm")).is_ok_and(|c| c.trim() == "postgres") {
-                snap.postgres_ns += schedstat_ns(&p.join("schedstat")).unwrap_or(0);
-            }
-        }
-    }
-    if let Ok(stat) = std::fs::read_to_string("/proc/stat")
-        && let Some(line) = stat.lines().next()
-    {
-        let v: Vec<u64> = line
-            .split_whitespace()
-            .skip(1)
-            .filter_map(|x| x.parse().ok())
-            .collect();
-        let total: u64 = v.iter().take(8).sum();
-        let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
-        snap.machine_busy_ticks = total.saturating_sub(idle);
-    }
-    snap
-}
-
 /// Cores used between two snapshots: (server incl. SQLite threads and PostgreSQL backends,
 /// client, foreign).
-fn cores(a: &CpuSnap, b: &CpuSnap) -> (f64, f64, f64) {
-    let wall = b.at.unwrap().duration_since(a.at.unwrap()).as_secs_f64();
-    let d = |k: &str| {
-        b.by_class
-            .get(k)
-            .copied()
-            .unwrap_or(0)
-            .saturating_sub(a.by_class.get(k).copied().unwrap_or(0)) as f64
-            / 1e9
-            / wall
-    };
-    let pg = b.postgres_ns.saturating_sub(a.postgres_ns) as f64 / 1e9 / wall;
-    let server = d("server") + d("server-sqlite") + pg;
-    let client = d("client");
-    let machine = b.machine_busy_ticks.saturating_sub(a.machine_busy_ticks) as f64 / 100.0 / wall;
-    let foreign = (machine - server - client - d("other")).max(0.0);
-    (server, client, foreign)
+fn cores(a: &cpu::CpuSnap, b: &cpu::CpuSnap) -> (f64, f64, f64) {
+    let u = cpu::CpuUse::between(a, b);
+    (u.server_total(), u.client, u.foreign())
 }
 
 struct Pass {
@@ -221,9 +137,9 @@ pub(super) fn part2(
     assert_eq!(p.latencies_us.len(), warm);
     for _ in 0..repeat {
         std::thread::sleep(Duration::from_millis(300));
-        let before = snapshot();
+        let before = cpu::snapshot();
         let mut pass = client_rt.block_on(drive(&w, browsers, n, false));
-        let after = snapshot();
+        let after = cpu::snapshot();
         assert_eq!(pass.latencies_us.len(), n);
         pass.latencies_us.sort_unstable();
         let (server, client, foreign) = cores(&before, &after);
