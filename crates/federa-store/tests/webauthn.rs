@@ -2,7 +2,9 @@
 //! browser: registration then authentication (credited as `webauthn`/`webauthn`, phishing
 //! resistant, user verifying), a replayed assertion, a reused and an expired ceremony, another
 //! org's credential, malformed browser JSON, discoverable (usernameless) sign-in, list and
-//! delete.
+//! delete; user verification preferred: a key without a PIN registers and signs in as a
+//! possession factor, but not usernameless, and a key that verified the user at registration
+//! cannot drop it later.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -21,28 +23,30 @@ use passkey::types::ctap2::{Aaguid, Ctap2Error};
 use passkey::types::webauthn::{CredentialCreationOptions, CredentialRequestOptions};
 use std::sync::Arc;
 
-/// Says yes to every presence and verification check, like a user touching the key and
-/// entering the PIN.
-struct AlwaysYes;
+/// The person at the key: touches it every time and, when the key has a PIN (`pin`) and the
+/// client asks for it, enters the PIN.
+struct SoftUser {
+    pin: bool,
+}
 
 #[async_trait::async_trait]
-impl UserValidationMethod for AlwaysYes {
+impl UserValidationMethod for SoftUser {
     type PasskeyItem = Passkey;
 
     async fn check_user<'a>(
         &self,
         _hint: UiHint<'a, Self::PasskeyItem>,
         _presence: bool,
-        _verification: bool,
+        verification: bool,
     ) -> Result<UserCheck, Ctap2Error> {
         Ok(UserCheck {
             presence: true,
-            verification: true,
+            verification: self.pin && verification,
         })
     }
 
     fn is_verification_enabled(&self) -> Option<bool> {
-        Some(true)
+        Some(self.pin)
     }
 
     fn is_presence_enabled(&self) -> bool {
@@ -51,11 +55,25 @@ impl UserValidationMethod for AlwaysYes {
 }
 
 type SoftClient =
-    Client<Option<Passkey>, AlwaysYes, RustCryptoBackend, public_suffix::PublicSuffixList, ()>;
+    Client<Option<Passkey>, SoftUser, RustCryptoBackend, public_suffix::PublicSuffixList, ()>;
 
+/// A key with a PIN, in a browser that asks for it whenever the RP prefers it.
 fn software_key() -> SoftClient {
-    let auth = Authenticator::new(Aaguid::new_empty(), None, AlwaysYes, RustCryptoBackend);
-    Client::new(auth).allows_insecure_localhost(true)
+    key_with(None, true, true)
+}
+
+/// A key holding `store`, with or without a PIN, in a browser that does or does not ask for
+/// user verification when the RP only prefers it.
+fn key_with(store: Option<Passkey>, pin: bool, uv_when_preferred: bool) -> SoftClient {
+    let auth = Authenticator::new(
+        Aaguid::new_empty(),
+        store,
+        SoftUser { pin },
+        RustCryptoBackend,
+    );
+    Client::new(auth)
+        .allows_insecure_localhost(true)
+        .user_verification_when_preferred(uv_when_preferred)
 }
 
 fn rp() -> RelyingParty {
@@ -449,3 +467,84 @@ async fn discoverable(db: &TestDb) {
     );
 }
 contract_test!(discoverable_login_finds_the_user, discoverable);
+
+async fn pinless_key(db: &TestDb) {
+    let (ctx, _clock, org, user) = setup(db).await;
+    let rp = rp();
+    let mut key = key_with(None, false, false);
+    let (ceremony, options) = wa::start_registration(&ctx, &org, &user, &rp)
+        .await
+        .unwrap();
+    let sel = &options["publicKey"]["authenticatorSelection"];
+    assert_eq!(sel["userVerification"], "preferred", "{options}");
+    assert_eq!(sel["residentKey"], "required", "{options}");
+    let cred = create(&mut key, &rp, options).await;
+    let info = wa::finish_registration(&ctx, &org, &user, &rp, &ceremony, &cred)
+        .await
+        .expect("a key without a PIN can be registered");
+    assert!(!info.user_verified);
+
+    // After the username: accepted, credited as possession without user verification.
+    let (ceremony, options) = wa::start_authentication(&ctx, &org, Some(&user), &rp)
+        .await
+        .unwrap();
+    assert_eq!(options["publicKey"]["userVerification"], "preferred");
+    let assertion = get(&mut key, &rp, options).await;
+    let (who, v) = wa::finish_authentication(&ctx, &org, &rp, &ceremony, &assertion)
+        .await
+        .unwrap()
+        .expect("assertion without UV accepted for a passkey registered without UV");
+    assert_eq!(who, user);
+    let c = v.characteristics;
+    assert!(c.user_presence && c.phishing_resistant);
+    assert!(!c.user_verifying, "no UV flag, no user-verifying credit");
+
+    // Usernameless: the RP requires UV. A client that ignores that and sends an assertion
+    // without UV is refused by the server.
+    let (ceremony, mut options) = wa::start_authentication(&ctx, &org, None, &rp)
+        .await
+        .unwrap();
+    assert_eq!(options["publicKey"]["userVerification"], "required");
+    options["publicKey"]["userVerification"] = "preferred".into();
+    let assertion = get(&mut key, &rp, options).await;
+    assert!(
+        wa::finish_authentication(&ctx, &org, &rp, &ceremony, &assertion)
+            .await
+            .unwrap()
+            .is_none(),
+        "usernameless sign-in needs user verification"
+    );
+}
+contract_test!(a_key_without_a_pin_is_a_possession_factor, pinless_key);
+
+async fn uv_downgrade(db: &TestDb) {
+    let (ctx, _clock, org, user) = setup(db).await;
+    let rp = rp();
+    // Registered with the PIN entered.
+    let key = register(&ctx, &org, &user, &rp).await;
+    // The same credential, now in a browser that skips the PIN when the RP only prefers it.
+    let mut lazy = key_with(key.authenticator().store().clone(), true, false);
+    let (ceremony, options) = wa::start_authentication(&ctx, &org, Some(&user), &rp)
+        .await
+        .unwrap();
+    let assertion = get(&mut lazy, &rp, options).await;
+    assert!(
+        wa::finish_authentication(&ctx, &org, &rp, &ceremony, &assertion)
+            .await
+            .unwrap()
+            .is_none(),
+        "a passkey that verified the user at registration must keep doing so"
+    );
+    // With the PIN it still works.
+    let mut key = key;
+    let (ceremony, options) = wa::start_authentication(&ctx, &org, Some(&user), &rp)
+        .await
+        .unwrap();
+    let assertion = get(&mut key, &rp, options).await;
+    let (_, v) = wa::finish_authentication(&ctx, &org, &rp, &ceremony, &assertion)
+        .await
+        .unwrap()
+        .expect("with UV");
+    assert!(v.characteristics.user_verifying);
+}
+contract_test!(a_passkey_registered_with_uv_cannot_drop_it, uv_downgrade);

@@ -6,11 +6,27 @@
 //! webauthn-rs state is stored under the SHA-256 of a random [`CeremonyId`] for
 //! [`CEREMONY_TTL_MS`] (`ctx.clock`), bound to the org, the relying party and (except for
 //! discoverable sign-in) the user, and is taken out of the store when finished, so it is single
-//! use and any node can finish it. Registration asks for a resident (discoverable) key; user
-//! verification is required, as webauthn-rs 0.6's `Passkey` ceremonies always require it (see
-//! [`start_registration`]). An assertion is credited as `webauthn`/`webauthn` with the UV flag
-//! it carries; the stored counter and backup flags are updated with a conditional write, and a
-//! counter that does not move forward (a cloned authenticator) is refused.
+//! use and any node can finish it.
+//!
+//! The ceremonies are built on webauthn-rs-core (the engine under webauthn-rs, whose `Passkey`
+//! helpers hard-code user verification "required"). Registration asks for a resident
+//! (discoverable) key with user verification **preferred**: a security key without a PIN can
+//! be registered and used, and is credited as a possession factor only. Three rules keep that
+//! from becoming a downgrade:
+//! * a passkey whose registration verified the user must verify the user at every later use
+//!   (webauthn-rs-core enforces this from the stored credential, as it does for passkeys
+//!   registered under the old "required" policy);
+//! * discoverable (usernameless) sign-in, where the authenticator alone names the account,
+//!   requires user verification; a passkey without it works after the username is given;
+//! * the credProtect level asked for is "UV optional with credential id list", so an
+//!   authenticator that honours it reveals a discoverable credential without UV only to an RP
+//!   that already names it.
+//!
+//! An assertion is credited as `webauthn`/`webauthn` with the UV flag it carries; the stored
+//! counter and backup flags are updated with a conditional write, and a counter that does not
+//! move forward (a cloned authenticator) is refused. Stored credentials and ceremony states
+//! keep webauthn-rs's JSON shapes (`{"cred": ..}`, `{"rs": ..}`, `{"ast": ..}`), so passkeys
+//! registered before the switch keep working.
 
 use crate::ctx::Ctx;
 use crate::error::CoreError;
@@ -22,10 +38,33 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use federa_claims::{AuthenticatorKey, FactorVerification, MethodFlags, MethodType};
 use federa_types::{FactorId, OrgId, Timestamp, UserId};
 use std::time::Duration;
-use webauthn_rs::prelude::{
-    DiscoverableAuthentication, Passkey, PasskeyAuthentication, PasskeyRegistration,
-    PublicKeyCredential, RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder,
+use url::Url;
+use webauthn_rs_core::WebauthnCore;
+use webauthn_rs_core::proto::{
+    AttestationConveyancePreference, AuthenticationResult, AuthenticationState, COSEAlgorithm,
+    CredProtect, Credential, CredentialProtectionPolicy, Mediation, PublicKeyCredential,
+    RegisterPublicKeyCredential, RegistrationState, RequestAuthenticationExtensions,
+    RequestRegistrationExtensions, UserVerificationPolicy,
 };
+
+/// A stored passkey: webauthn-rs's `Passkey` JSON shape around the core credential.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredPasskey {
+    cred: Credential,
+}
+
+/// A pending registration, in webauthn-rs's `PasskeyRegistration` JSON shape.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RegistrationCeremony {
+    rs: RegistrationState,
+}
+
+/// A pending authentication, in webauthn-rs's `PasskeyAuthentication` /
+/// `DiscoverableAuthentication` JSON shape.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct AuthenticationCeremony {
+    ast: AuthenticationState,
+}
 
 /// How long a started ceremony can be finished.
 pub const CEREMONY_TTL_MS: i64 = 5 * 60 * 1000;
@@ -114,21 +153,39 @@ impl From<&WebauthnCredential> for PasskeyInfo {
     }
 }
 
-fn webauthn(rp: &RelyingParty) -> Result<Webauthn, CoreError> {
+/// The relying party engine for one request. The RP id must be the origin's host or a parent
+/// domain of it (W3C WebAuthn §5.1.3 / HTML "registrable domain suffix"); only that exact
+/// origin is accepted in client data (no other subdomain, no other port).
+fn webauthn(rp: &RelyingParty) -> Result<WebauthnCore, CoreError> {
     let origin = Url::parse(&rp.origin)
-        .map_err(|_| CoreError::invalid("origin", "not an absolute http(s) origin"))?;
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| CoreError::invalid("origin", "not an absolute http(s) origin"))?;
+    let fits = !rp.id.is_empty()
+        && origin
+            .domain()
+            .is_some_and(|host| host == rp.id || host.ends_with(&format!(".{}", rp.id)));
+    if !fits {
+        return Err(CoreError::invalid(
+            "rpId",
+            "not usable with this origin: the RP id must be the origin's host or a parent domain",
+        ));
+    }
     let ttl = Duration::from_millis(CEREMONY_TTL_MS.unsigned_abs());
-    WebauthnBuilder::new(&rp.id, &origin)
-        .map_err(|e| CoreError::invalid("rpId", format!("not usable with this origin: {e}")))?
-        .rp_name(&rp.name)
-        .timeout(ttl)
-        .build()
-        .map_err(|e| CoreError::invalid("rpId", format!("relying party refused: {e}")))
+    let name = if rp.name.is_empty() { &rp.id } else { &rp.name };
+    Ok(WebauthnCore::new_unsafe_experts_only(
+        name,
+        &rp.id,
+        vec![origin],
+        ttl,
+        Some(false),
+        Some(false),
+    ))
 }
 
 /// The WebAuthn user handle of a user: a UUID derived from the org and user ids (stable, so an
 /// authenticator keeps one discoverable credential per account, and free of personal data).
-fn user_handle(org: &OrgId, user: &UserId) -> Uuid {
+fn user_handle(org: &OrgId, user: &UserId) -> [u8; 16] {
     let digest = aws_lc_rs::digest::digest(
         &aws_lc_rs::digest::SHA256,
         format!("federa-webauthn-user\0{org}\0{user}").as_bytes(),
@@ -138,7 +195,20 @@ fn user_handle(org: &OrgId, user: &UserId) -> Uuid {
     // RFC 9562 version 8 (custom), variant 10.
     b[6] = (b[6] & 0x0f) | 0x80;
     b[8] = (b[8] & 0x3f) | 0x80;
-    Uuid::from_bytes(b)
+    b
+}
+
+/// A 16-byte user handle as a hyphenated lower-case UUID (the stored form).
+fn handle_string(b: &[u8; 16]) -> String {
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(
@@ -157,9 +227,26 @@ fn state_json<T: serde::Serialize>(state: &T) -> Result<String, CoreError> {
         .map_err(|e| CoreError::Internal(format!("cannot encode WebAuthn state: {e}")))
 }
 
-fn load_passkey(c: &WebauthnCredential) -> Result<Passkey, CoreError> {
-    serde_json::from_str(&c.passkey)
+fn load_passkey(c: &WebauthnCredential) -> Result<Credential, CoreError> {
+    serde_json::from_str::<StoredPasskey>(&c.passkey)
+        .map(|p| p.cred)
         .map_err(|e| CoreError::Internal(format!("stored passkey {} is unreadable: {e}", c.id)))
+}
+
+fn passkey_json(cred: &Credential) -> Result<String, CoreError> {
+    state_json(&StoredPasskey { cred: cred.clone() })
+}
+
+/// Applies an accepted assertion to the stored credential (counter forward, backup state,
+/// backup eligibility only ever switched on), as webauthn-rs's `Passkey::update_credential`.
+fn apply_use(cred: &mut Credential, result: &AuthenticationResult) {
+    if result.counter() > cred.counter {
+        cred.counter = result.counter();
+    }
+    cred.backup_state = result.backup_state();
+    if result.backup_eligible() {
+        cred.backup_eligible = true;
+    }
 }
 
 fn to_json<T: serde::Serialize>(v: &T, what: &str) -> Result<serde_json::Value, CoreError> {
@@ -237,8 +324,7 @@ async fn take_ceremony(
 /// Starts registering a passkey for `user`: returns the ceremony id and the
 /// `CreationChallengeResponse` JSON for `navigator.credentials.create`. The user's existing
 /// passkeys are excluded. A resident (discoverable) key is required so the passkey also works
-/// for usernameless sign-in. User verification is required rather than preferred: webauthn-rs
-/// 0.6 fixes it for `Passkey` ceremonies (a preferred policy needs its lower-level core API).
+/// for usernameless sign-in; user verification is preferred (see the module documentation).
 ///
 /// # Errors
 /// Validation when the org's webauthn authenticator is not active or the relying party does
@@ -257,37 +343,49 @@ pub async fn start_registration(
         .list_webauthn_credentials(org, user)
         .await?
         .iter()
-        .map(|c| load_passkey(c).map(|p| p.cred_id().clone()))
+        .map(|c| load_passkey(c).map(|p| p.cred_id))
         .collect::<Result<Vec<_>, _>>()?;
     let display = match (&u.profile.first_name, &u.profile.last_name) {
         (Some(f), Some(l)) => format!("{f} {l}"),
         (Some(n), None) | (None, Some(n)) => n.clone(),
         (None, None) => u.profile.login.clone(),
     };
-    let (ccr, state) = wa
-        .start_passkey_registration(
-            user_handle(org, user),
-            &u.profile.login,
-            &display,
-            Some(exclude),
-        )
-        .map_err(|e| CoreError::Internal(format!("WebAuthn registration start: {e}")))?;
-    let mut options = to_json(&ccr, "creation options")?;
-    if let Some(sel) = options
-        .get_mut("publicKey")
-        .and_then(|p| p.get_mut("authenticatorSelection"))
-        .and_then(|s| s.as_object_mut())
-    {
-        sel.insert("residentKey".into(), "required".into());
-        sel.insert("requireResidentKey".into(), true.into());
-    }
+    let start_err = |e: webauthn_rs_core::error::WebauthnError| {
+        CoreError::Internal(format!("WebAuthn registration start: {e}"))
+    };
+    let extensions = RequestRegistrationExtensions {
+        cred_protect: Some(CredProtect {
+            credential_protection_policy:
+                CredentialProtectionPolicy::UserVerificationOptionalWithCredentialIDList,
+            // Authenticators without credProtect would fail the whole ceremony if enforced.
+            enforce_credential_protection_policy: Some(false),
+        }),
+        uvm: Some(true),
+        cred_props: Some(true),
+        min_pin_length: None,
+        hmac_create_secret: None,
+    };
+    let builder = wa
+        .new_challenge_register_builder(&user_handle(org, user), &u.profile.login, &display)
+        .map_err(start_err)?
+        .attestation(AttestationConveyancePreference::None)
+        .credential_algorithms(COSEAlgorithm::secure_algs())
+        .require_resident_key(true)
+        .authenticator_attachment(None)
+        .user_verification_policy(UserVerificationPolicy::Preferred)
+        .reject_synchronised_authenticators(false)
+        .exclude_credentials(Some(exclude))
+        .hints(None)
+        .extensions(Some(extensions));
+    let (ccr, rs) = wa.generate_challenge_register(builder).map_err(start_err)?;
+    let options = to_json(&ccr, "creation options")?;
     let id = store_ceremony(
         ctx,
         org,
         CeremonyKind::Registration,
         Some(user),
         rp,
-        state_json(&state)?,
+        state_json(&RegistrationCeremony { rs })?,
     )
     .await?;
     Ok((id, options))
@@ -316,15 +414,15 @@ pub async fn finish_registration(
     if c.user_id.as_ref() != Some(user) {
         return Err(bad_ceremony());
     }
-    let state: PasskeyRegistration = serde_json::from_str(&c.state)
+    let state: RegistrationCeremony = serde_json::from_str(&c.state)
         .map_err(|e| CoreError::Internal(format!("stored registration state: {e}")))?;
-    let passkey = wa.finish_passkey_registration(&reg, &state).map_err(|e| {
+    let cred = wa.register_credential(&reg, &state.rs, None).map_err(|e| {
         CoreError::invalid(
             "credential",
             format!("the passkey could not be verified: {e}"),
         )
     })?;
-    let credential_id = URL_SAFE_NO_PAD.encode(passkey.cred_id());
+    let credential_id = URL_SAFE_NO_PAD.encode(&cred.cred_id);
     if ctx
         .store
         .webauthn_credential_by_credential_id(org, &credential_id)
@@ -335,31 +433,18 @@ pub async fn finish_registration(
             "this passkey is already registered".into(),
         ));
     }
-    // The counter and flags live inside the credential; read them from its serialised form
-    // (webauthn-rs keeps them private).
-    let json = to_json(&passkey, "passkey")?;
-    let inner = json.get("cred");
-    let field_bool = |k: &str| {
-        inner
-            .and_then(|c| c.get(k))
-            .and_then(serde_json::Value::as_bool)
-            .unwrap_or(false)
-    };
     let now = ctx.clock.now();
     let record = WebauthnCredential {
         id: FactorId::generate(ctx.rng.as_ref()),
         org_id: org.clone(),
         user_id: user.clone(),
         credential_id,
-        user_handle: user_handle(org, user).to_string(),
-        passkey: json.to_string(),
-        sign_count: inner
-            .and_then(|c| c.get("counter"))
-            .and_then(serde_json::Value::as_i64)
-            .unwrap_or(0),
-        backup_eligible: field_bool("backup_eligible"),
-        backup_state: field_bool("backup_state"),
-        user_verified: field_bool("user_verified"),
+        user_handle: handle_string(&user_handle(org, user)),
+        passkey: passkey_json(&cred)?,
+        sign_count: i64::from(cred.counter),
+        backup_eligible: cred.backup_eligible,
+        backup_state: cred.backup_state,
+        user_verified: cred.user_verified,
         created: now,
         last_used: None,
     };
@@ -379,7 +464,9 @@ pub async fn finish_registration(
 /// Starts an authentication: for `Some(user)` with their passkeys as the allow list, for
 /// `None` a discoverable (usernameless) one where the authenticator names the user. Returns
 /// the ceremony id and the `RequestChallengeResponse` JSON for `navigator.credentials.get`
-/// (webauthn-rs marks the discoverable one `mediation: conditional`, for autofill UI).
+/// (the discoverable one is marked `mediation: conditional`, for autofill UI). User
+/// verification is preferred with a known user (each passkey that verified the user at
+/// registration must do so again) and required for discoverable sign-in.
 ///
 /// # Errors
 /// Validation when the org's webauthn authenticator is not active, the relying party does not
@@ -392,7 +479,10 @@ pub async fn start_authentication(
 ) -> Result<(CeremonyId, serde_json::Value), CoreError> {
     require_active_authenticator(ctx, org).await?;
     let wa = webauthn(rp)?;
-    let (kind, options, state) = match user {
+    let start_err = |e: webauthn_rs_core::error::WebauthnError| {
+        CoreError::Internal(format!("WebAuthn authentication start: {e}"))
+    };
+    let (kind, creds, policy) = match user {
         Some(u) => {
             let passkeys = ctx
                 .store
@@ -404,26 +494,38 @@ pub async fn start_authentication(
             if passkeys.is_empty() {
                 return Err(CoreError::invalid("user", "no passkey is registered"));
             }
-            let (rcr, state): (_, PasskeyAuthentication) = wa
-                .start_passkey_authentication(&passkeys)
-                .map_err(|e| CoreError::Internal(format!("WebAuthn authentication start: {e}")))?;
             (
                 CeremonyKind::Authentication,
-                to_json(&rcr, "request options")?,
-                state_json(&state)?,
+                passkeys,
+                UserVerificationPolicy::Preferred,
             )
         }
-        None => {
-            let (rcr, state): (_, DiscoverableAuthentication) = wa
-                .start_discoverable_authentication()
-                .map_err(|e| CoreError::Internal(format!("WebAuthn authentication start: {e}")))?;
-            (
-                CeremonyKind::Discoverable,
-                to_json(&rcr, "request options")?,
-                state_json(&state)?,
-            )
-        }
+        None => (
+            CeremonyKind::Discoverable,
+            Vec::new(),
+            UserVerificationPolicy::Required,
+        ),
     };
+    let discoverable = kind == CeremonyKind::Discoverable;
+    let builder = wa
+        .new_challenge_authenticate_builder(creds, Some(policy))
+        .map_err(start_err)?
+        .extensions(discoverable.then_some(RequestAuthenticationExtensions {
+            appid: None,
+            uvm: Some(true),
+            hmac_get_secret: None,
+        }))
+        // A device-bound key may become synced (BE switched on); never the other way.
+        .allow_backup_eligible_upgrade(!discoverable)
+        .hints(None);
+    let (mut rcr, ast) = wa
+        .generate_challenge_authenticate(builder)
+        .map_err(start_err)?;
+    if discoverable {
+        rcr.mediation = Some(Mediation::Conditional);
+    }
+    let options = to_json(&rcr, "request options")?;
+    let state = state_json(&AuthenticationCeremony { ast })?;
     let id = store_ceremony(ctx, org, kind, user, rp, state).await?;
     Ok((id, options))
 }
@@ -458,25 +560,27 @@ pub async fn finish_authentication(
         return Ok(None);
     };
     let mut passkey = load_passkey(&cred)?;
+    let Ok(state) = serde_json::from_str::<AuthenticationCeremony>(&c.state) else {
+        return Err(CoreError::Internal("stored authentication state".into()));
+    };
     let result = match c.kind {
         CeremonyKind::Authentication => {
             if c.user_id.as_ref() != Some(&cred.user_id) {
                 return Ok(None);
             }
-            let Ok(state) = serde_json::from_str::<PasskeyAuthentication>(&c.state) else {
-                return Err(CoreError::Internal("stored authentication state".into()));
-            };
-            wa.finish_passkey_authentication(&pkc, &state)
+            // Checks the credential is in the ceremony's allow list.
+            wa.authenticate_credential(&pkc, &state.ast)
         }
         CeremonyKind::Discoverable => {
-            let Ok(state) = serde_json::from_str::<DiscoverableAuthentication>(&c.state) else {
-                return Err(CoreError::Internal("stored authentication state".into()));
-            };
             // The authenticator names the account by its user handle: it must be the one the
             // credential was registered with.
-            match wa.identify_discoverable_authentication(&pkc) {
-                Ok((handle, _)) if handle.to_string() == cred.user_handle => {
-                    wa.finish_discoverable_authentication_v2(&pkc, state, &passkey)
+            let handle = pkc
+                .get_user_unique_id()
+                .and_then(|b| <[u8; 16]>::try_from(b).ok())
+                .map(|b| handle_string(&b));
+            match handle {
+                Some(h) if h == cred.user_handle => {
+                    wa.authenticate_single_credential(&pkc, &state.ast, &passkey)
                 }
                 _ => return Ok(None),
             }
@@ -500,11 +604,11 @@ pub async fn finish_authentication(
         Some(u) if u.status == UserStatus::Active => {}
         _ => return Ok(None),
     }
-    passkey.update_credential(&result);
+    apply_use(&mut passkey, &result);
     let usage = WebauthnUse {
         expected_sign_count: cred.sign_count,
         sign_count: counter,
-        passkey: to_json(&passkey, "passkey")?.to_string(),
+        passkey: passkey_json(&passkey)?,
         backup_eligible: result.backup_eligible(),
         backup_state: result.backup_state(),
         at: ctx.clock.now(),
@@ -564,5 +668,33 @@ pub async fn delete(ctx: &Ctx, org: &OrgId, user: &UserId, id: &str) -> Result<(
         Ok(())
     } else {
         Err(not_found())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_handles_keep_the_uuid_text_form_already_stored() {
+        let b = [
+            0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0x8d, 0xef, 0x80, 0x01, 0x02, 0x03, 0x04, 0x05,
+            0x06, 0x07,
+        ];
+        assert_eq!(handle_string(&b), "12345678-9abc-8def-8001-020304050607");
+    }
+
+    #[test]
+    fn the_rp_id_must_be_the_origin_host_or_a_parent_of_it() {
+        let ok = |id: &str, origin: &str| webauthn(&RelyingParty::new(id, origin, "n")).is_ok();
+        assert!(ok("spoke.localhost", "https://spoke.localhost"));
+        assert!(ok("localhost", "http://localhost:8080"));
+        assert!(ok("example.com", "https://login.example.com"));
+        assert!(!ok("example.com", "https://badexample.com"));
+        assert!(!ok("login.example.com", "https://example.com"));
+        assert!(!ok("", "https://example.com"));
+        assert!(!ok("example.com", "ftp://example.com"));
+        assert!(!ok("127.0.0.1", "http://127.0.0.1:8080"));
+        assert!(!ok("example.com", "not a url"));
     }
 }
