@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::browser::{Browser, Page, alert, csrf};
+use common::browser::{Browser, Page, alert, choice, csrf};
 use common::{Harness, user_body};
 use serde_json::{Value, json};
 
@@ -309,18 +309,10 @@ async fn mfa_is_met_by_enrolling_email_on_the_spot(h: &Harness) {
     let choose = b.get("/login").await;
     assert!(choose.html.contains("Verify it's you"), "{}", choose.html);
     // Pick "Email" (the option list comes from the engine).
-    let idx = choose
-        .html
-        .split("name=\"option\" value=\"")
-        .skip(1)
-        .position(|chunk| chunk.contains(">Email"))
-        .expect("an Email option");
+    let idx = choice(&choose.html, ">Email");
     let token = csrf(&choose.html);
-    b.post(
-        "/login/choose",
-        &[("csrf", &token), ("option", &idx.to_string())],
-    )
-    .await;
+    b.post("/login/choose", &[("csrf", &token), ("option", &idx)])
+        .await;
     let enroll = b.get("/login").await;
     assert!(enroll.html.contains("Verification code"), "{}", enroll.html);
     let wrong = b
@@ -343,18 +335,10 @@ async fn mfa_is_met_by_enrolling_email_on_the_spot(h: &Harness) {
     let b2 = Browser::new(h, "a.test");
     sign_in_with_password(&b2, "dee@a.test", "correct horse battery").await;
     let choose = b2.get("/login").await;
-    let idx = choose
-        .html
-        .split("name=\"option\" value=\"")
-        .skip(1)
-        .position(|chunk| chunk.contains(">Email"))
-        .unwrap();
+    let idx = choice(&choose.html, ">Email");
     let token = csrf(&choose.html);
-    b2.post(
-        "/login/choose",
-        &[("csrf", &token), ("option", &idx.to_string())],
-    )
-    .await;
+    b2.post("/login/choose", &[("csrf", &token), ("option", &idx)])
+        .await;
     let verify = b2.get("/login").await;
     assert!(verify.html.contains("We sent a code"), "{}", verify.html);
     let code = latest_code(h, "dee@a.test").await;
@@ -400,18 +384,10 @@ async fn mfa_with_a_totp_app(h: &Harness) {
     let b = Browser::new(h, "a.test");
     sign_in_with_password(&b, "eve@a.test", "correct horse battery").await;
     let choose = b.get("/login").await;
-    let idx = choose
-        .html
-        .split("name=\"option\" value=\"")
-        .skip(1)
-        .position(|chunk| chunk.contains(">Google Authenticator"))
-        .expect("a Google Authenticator option");
+    let idx = choice(&choose.html, ">Google Authenticator");
     let token = csrf(&choose.html);
-    b.post(
-        "/login/choose",
-        &[("csrf", &token), ("option", &idx.to_string())],
-    )
-    .await;
+    b.post("/login/choose", &[("csrf", &token), ("option", &idx)])
+        .await;
     let enroll = b.get("/login").await;
     let i = enroll
         .html
@@ -702,18 +678,10 @@ async fn mfa_by_sms_with_a_phone_enrolled_on_the_spot(h: &Harness) {
     let b = Browser::new(h, "a.test");
     sign_in_with_password(&b, "hal@a.test", "correct horse battery").await;
     let choose = b.get("/login").await;
-    let idx = choose
-        .html
-        .split("name=\"option\" value=\"")
-        .skip(1)
-        .position(|chunk| chunk.contains("(SMS)"))
-        .expect("a Phone (SMS) option");
+    let idx = choice(&choose.html, "(SMS)");
     let token = csrf(&choose.html);
-    b.post(
-        "/login/choose",
-        &[("csrf", &token), ("option", &idx.to_string())],
-    )
-    .await;
+    b.post("/login/choose", &[("csrf", &token), ("option", &idx)])
+        .await;
     let enroll = b.get("/login").await;
     assert!(enroll.html.contains("Phone number"), "{}", enroll.html);
     // A malformed number is refused with a readable message.
@@ -756,18 +724,10 @@ async fn mfa_by_sms_with_a_phone_enrolled_on_the_spot(h: &Harness) {
     let b2 = Browser::new(h, "a.test");
     sign_in_with_password(&b2, "hal@a.test", "correct horse battery").await;
     let choose = b2.get("/login").await;
-    let idx = choose
-        .html
-        .split("name=\"option\" value=\"")
-        .skip(1)
-        .position(|chunk| chunk.contains("(SMS)"))
-        .unwrap();
+    let idx = choice(&choose.html, "(SMS)");
     let token = csrf(&choose.html);
-    b2.post(
-        "/login/choose",
-        &[("csrf", &token), ("option", &idx.to_string())],
-    )
-    .await;
+    b2.post("/login/choose", &[("csrf", &token), ("option", &idx)])
+        .await;
     let r = b2
         .post("/login/verify", &[("csrf", &token), ("answer", &code)])
         .await;

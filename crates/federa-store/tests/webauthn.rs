@@ -13,67 +13,14 @@ use federa_core::model::{Engine, LifecycleStatus};
 use federa_core::service::webauthn::{self as wa, CeremonyId, RelyingParty};
 use federa_core::service::{orgs, users};
 use federa_core::{CoreError, Ctx};
+use federa_testkit::passkey::{self as softkey, SoftKey as SoftClient, key_with};
 use federa_testkit::{TestDb, contract_test};
 use federa_types::{FixedClock, OrgId, Secret, Timestamp, UserId};
-use passkey::authenticator::{Authenticator, UiHint, UserCheck, UserValidationMethod};
-use passkey::client::{Client, DefaultClientData};
-use passkey::crypto::rust_crypto::RustCryptoBackend;
-use passkey::types::Passkey;
-use passkey::types::ctap2::{Aaguid, Ctap2Error};
-use passkey::types::webauthn::{CredentialCreationOptions, CredentialRequestOptions};
 use std::sync::Arc;
-
-/// The person at the key: touches it every time and, when the key has a PIN (`pin`) and the
-/// client asks for it, enters the PIN.
-struct SoftUser {
-    pin: bool,
-}
-
-#[async_trait::async_trait]
-impl UserValidationMethod for SoftUser {
-    type PasskeyItem = Passkey;
-
-    async fn check_user<'a>(
-        &self,
-        _hint: UiHint<'a, Self::PasskeyItem>,
-        _presence: bool,
-        verification: bool,
-    ) -> Result<UserCheck, Ctap2Error> {
-        Ok(UserCheck {
-            presence: true,
-            verification: self.pin && verification,
-        })
-    }
-
-    fn is_verification_enabled(&self) -> Option<bool> {
-        Some(self.pin)
-    }
-
-    fn is_presence_enabled(&self) -> bool {
-        true
-    }
-}
-
-type SoftClient =
-    Client<Option<Passkey>, SoftUser, RustCryptoBackend, public_suffix::PublicSuffixList, ()>;
 
 /// A key with a PIN, in a browser that asks for it whenever the RP prefers it.
 fn software_key() -> SoftClient {
     key_with(None, true, true)
-}
-
-/// A key holding `store`, with or without a PIN, in a browser that does or does not ask for
-/// user verification when the RP only prefers it.
-fn key_with(store: Option<Passkey>, pin: bool, uv_when_preferred: bool) -> SoftClient {
-    let auth = Authenticator::new(
-        Aaguid::new_empty(),
-        store,
-        SoftUser { pin },
-        RustCryptoBackend,
-    );
-    Client::new(auth)
-        .allows_insecure_localhost(true)
-        .user_verification_when_preferred(uv_when_preferred)
 }
 
 fn rp() -> RelyingParty {
@@ -86,14 +33,7 @@ async fn create(
     rp: &RelyingParty,
     options: serde_json::Value,
 ) -> serde_json::Value {
-    let opts: CredentialCreationOptions =
-        serde_json::from_value(options).expect("creation options");
-    let origin = url::Url::parse(&rp.origin).unwrap();
-    let cred = key
-        .register(&origin, opts, DefaultClientData)
-        .await
-        .expect("software authenticator registers");
-    serde_json::to_value(cred).unwrap()
+    softkey::create(key, &url::Url::parse(&rp.origin).unwrap(), options).await
 }
 
 /// The browser side of `navigator.credentials.get`.
@@ -102,13 +42,7 @@ async fn get(
     rp: &RelyingParty,
     options: serde_json::Value,
 ) -> serde_json::Value {
-    let opts: CredentialRequestOptions = serde_json::from_value(options).expect("request options");
-    let origin = url::Url::parse(&rp.origin).unwrap();
-    let cred = key
-        .authenticate(&origin, opts, DefaultClientData)
-        .await
-        .expect("software authenticator signs");
-    serde_json::to_value(cred).unwrap()
+    softkey::get(key, &url::Url::parse(&rp.origin).unwrap(), options).await
 }
 
 async fn org_with_user(ctx: &Ctx, name: &str, host: &str) -> (OrgId, UserId) {

@@ -12,6 +12,8 @@ use federa_store::SqlStore;
 use federa_types::Rng;
 use std::sync::Arc;
 
+pub mod passkey;
+
 /// Environment variable naming the PostgreSQL server used by the PostgreSQL variants.
 pub const POSTGRES_ENV: &str = "FEDERA_TEST_POSTGRES_URL";
 

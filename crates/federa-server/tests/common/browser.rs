@@ -92,6 +92,16 @@ pub fn csrf(html: &str) -> String {
     html[i..].split('"').next().unwrap().to_string()
 }
 
+/// The `option` value of the first choice on a "Verify it's you" page whose form contains
+/// `text` (e.g. `">Email"`).
+pub fn choice(html: &str, text: &str) -> String {
+    html.split("name=\"option\" value=\"")
+        .skip(1)
+        .position(|chunk| chunk.contains(text))
+        .unwrap_or_else(|| panic!("a choice with '{text}' in {html}"))
+        .to_string()
+}
+
 pub fn alert(html: &str) -> Option<String> {
     let i = html.find("role=\"alert\">")? + "role=\"alert\">".len();
     Some(html[i..].split('<').next().unwrap().to_string())

@@ -84,6 +84,18 @@ impl Harness {
             .header("Authorization", format!("SSWS {token}"))
     }
 
+    /// `GET` with the admin token, expecting 200 and a JSON body.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        host: &str,
+        path: &str,
+        token: &str,
+    ) -> T {
+        let res = self.get(host, path, token).send().await.unwrap();
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.json().await.expect("a JSON body")
+    }
+
     pub fn post(
         &self,
         host: &str,

@@ -438,6 +438,31 @@ pub(super) async fn throttle(
     )))
 }
 
+/// The `user.mfa.factor.activate` event of a factor enrolled during sign-in.
+pub(super) async fn log_factor_activated(
+    ctx: &Ctx,
+    org: &Org,
+    client: &Client,
+    user: &User,
+    factor_type: &str,
+) -> Result<(), CoreError> {
+    let mut debug = serde_json::Map::new();
+    debug.insert("factorType".into(), factor_type.into());
+    log(
+        ctx,
+        org,
+        client,
+        "user.mfa.factor.activate",
+        "Activate factor for user",
+        OutcomeResult::Success,
+        None,
+        Some(user),
+        None,
+        debug,
+    )
+    .await
+}
+
 /// Records a System Log event of the flow.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn log(

@@ -53,66 +53,50 @@ pub async fn passkey_finish(
         save(ctx, flow).await?;
         return Ok(Advance::Continue);
     }
-    let failed = |flow: &mut Flow| {
-        flow.state.error =
-            Some("That passkey did not work. Try again or choose another way.".into());
-        flow.state.ceremony = None;
-    };
-    let (Some(ceremony), Ok(json)) = (
-        flow.state.ceremony.take(),
-        serde_json::from_str::<serde_json::Value>(credential),
-    ) else {
-        failed(flow);
-        save(ctx, flow).await?;
-        return Ok(Advance::Continue);
-    };
-    let ceremony = webauthn::CeremonyId::new(ceremony);
     let u = users::get(ctx, &org.id, user.as_str()).await?;
-    let verification = if register {
-        match webauthn::finish_registration(ctx, &org.id, &user, rp, &ceremony, &json).await {
-            Ok(info) => {
-                let mut debug = serde_json::Map::new();
-                debug.insert("factorType".into(), "webauthn".into());
-                log(
-                    ctx,
-                    org,
-                    client,
-                    "user.mfa.factor.activate",
-                    "Activate factor for user",
-                    OutcomeResult::Success,
-                    None,
-                    Some(&u),
-                    None,
-                    debug,
-                )
-                .await?;
-                Some(
-                    local_verification(
-                        &AuthenticatorKey::Webauthn,
-                        &MethodType::Webauthn,
-                        MethodFlags {
-                            user_verified: info.user_verified,
-                            ..MethodFlags::default()
-                        },
-                        ctx.clock.now(),
-                    )
-                    .map_err(|e| CoreError::Internal(e.to_string()))?,
-                )
+    let ceremony = flow.state.ceremony.take();
+    let json = serde_json::from_str::<serde_json::Value>(credential);
+    let outcome: Result<FactorVerification, &str> = match (ceremony, json) {
+        (None, _) => Err("no passkey ceremony in progress"),
+        (Some(_), Err(_)) => Err("malformed credential"),
+        (Some(ceremony), Ok(json)) => {
+            let ceremony = webauthn::CeremonyId::new(ceremony);
+            if register {
+                match webauthn::finish_registration(ctx, &org.id, &user, rp, &ceremony, &json).await
+                {
+                    Ok(info) => {
+                        log_factor_activated(ctx, org, client, &u, "webauthn").await?;
+                        Ok(local_verification(
+                            &AuthenticatorKey::Webauthn,
+                            &MethodType::Webauthn,
+                            MethodFlags {
+                                user_verified: info.user_verified,
+                                ..MethodFlags::default()
+                            },
+                            ctx.clock.now(),
+                        )
+                        .map_err(|e| CoreError::Internal(e.to_string()))?)
+                    }
+                    Err(CoreError::Validation(_) | CoreError::Conflict(_)) => {
+                        Err("passkey registration not verified")
+                    }
+                    Err(e) => return Err(e),
+                }
+            } else {
+                match webauthn::finish_authentication(ctx, &org.id, rp, &ceremony, &json).await {
+                    Ok(Some((owner, v))) if owner == user => Ok(v),
+                    Ok(Some(_)) => Err("a passkey of another user"),
+                    Ok(None) | Err(CoreError::Validation(_)) => {
+                        Err("passkey assertion not verified")
+                    }
+                    Err(e) => return Err(e),
+                }
             }
-            Err(CoreError::Validation(_) | CoreError::Conflict(_)) => None,
-            Err(e) => return Err(e),
-        }
-    } else {
-        match webauthn::finish_authentication(ctx, &org.id, rp, &ceremony, &json).await {
-            Ok(Some((owner, v))) if owner == user => Some(v),
-            Ok(_) | Err(CoreError::Validation(_)) => None,
-            Err(e) => return Err(e),
         }
     };
-    let result = if verification.is_some() {
-        OutcomeResult::Success
-    } else {
-        OutcomeResult::Failure
+    let (result, reason) = match &outcome {
+        Ok(_) => (OutcomeResult::Success, None),
+        Err(why) => (OutcomeResult::Failure, Some(*why)),
     };
     log(
         ctx,
@@ -121,19 +105,20 @@ pub async fn passkey_finish(
         "user.authentication.auth_via_mfa",
         "Authentication of user via MFA (passkey)",
         result,
-        None,
+        reason,
         Some(&u),
         None,
         Default::default(),
     )
     .await?;
-    match verification {
-        Some(v) => {
+    match outcome {
+        Ok(v) => {
             flow.state.verifications.push(v);
             advance(ctx, org, flow, client).await
         }
-        None => {
-            failed(flow);
+        Err(_) => {
+            flow.state.error =
+                Some("That passkey did not work. Try again or choose another way.".into());
             save(ctx, flow).await?;
             Ok(Advance::Continue)
         }

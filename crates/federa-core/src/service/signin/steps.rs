@@ -274,21 +274,7 @@ pub async fn enroll(
         return match factors::activate(ctx, &org.id, &user_id, pending.as_str(), &code).await {
             Ok(f) => {
                 let u = users::get(ctx, &org.id, user_id.as_str()).await?;
-                let mut debug = serde_json::Map::new();
-                debug.insert("factorType".into(), f.factor_type.as_str().into());
-                log(
-                    ctx,
-                    org,
-                    client,
-                    "user.mfa.factor.activate",
-                    "Activate factor for user",
-                    OutcomeResult::Success,
-                    None,
-                    Some(&u),
-                    None,
-                    debug,
-                )
-                .await?;
+                log_factor_activated(ctx, org, client, &u, f.factor_type.as_str()).await?;
                 if let Some((key, method)) =
                     factors::authenticator_of(f.factor_type.as_str(), f.provider.as_str())
                 {
