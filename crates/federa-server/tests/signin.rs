@@ -7,26 +7,11 @@
 
 mod common;
 
-use common::browser::{Browser, Page, alert, choice, csrf};
+use common::browser::{
+    Browser, activate_authenticator, alert, choice, csrf, require_mfa, sign_in_with_password,
+};
 use common::{Harness, user_body};
 use serde_json::{Value, json};
-
-async fn sign_in_with_password(b: &Browser<'_>, login: &str, password: &str) -> Page {
-    let p = b.get("/login").await;
-    assert_eq!(p.status, 200);
-    let token = csrf(&p.html);
-    let r = b
-        .post("/login/identify", &[("csrf", &token), ("username", login)])
-        .await;
-    assert_eq!(r.status, 303);
-    let p = b.get("/login").await;
-    assert!(p.html.contains("Password"), "{}", p.html);
-    b.post(
-        "/login/password",
-        &[("csrf", &token), ("password", password)],
-    )
-    .await
-}
 
 async fn password_only_sign_in_creates_a_session(h: &Harness) {
     h.post(
@@ -239,30 +224,6 @@ async fn forms_without_the_right_csrf_token_are_refused(h: &Harness) {
 }
 http_test!(forms_without_the_right_csrf_token_are_refused);
 
-async fn require_mfa(h: &Harness) {
-    let gsp: Vec<Value> = h
-        .get("a.test", "/api/v1/policies?type=OKTA_SIGN_ON", &h.token_a)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let gid = gsp[0]["id"].as_str().unwrap();
-    let rule = json!({"name": "MFA", "priority": 1, "actions": {"signon": {"access": "ALLOW", "requireFactor": true, "factorPromptMode": "ALWAYS", "primaryFactor": "PASSWORD_IDP"}}});
-    let res = h
-        .post(
-            "a.test",
-            &format!("/api/v1/policies/{gid}/rules"),
-            &h.token_a,
-            rule,
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-}
-
 async fn latest_code(h: &Harness, to: &str) -> String {
     let items: Vec<Value> = h
         .get("a.test", "/api/v1/outbox", &h.token_a)
@@ -293,7 +254,7 @@ async fn mfa_is_met_by_enrolling_email_on_the_spot(h: &Harness) {
     .send()
     .await
     .unwrap();
-    require_mfa(h).await;
+    require_mfa(h, "a.test", &h.token_a).await;
     let b = Browser::new(h, "a.test");
     let r = sign_in_with_password(&b, "dee@a.test", "correct horse battery").await;
     assert_eq!(
@@ -359,28 +320,8 @@ async fn mfa_with_a_totp_app(h: &Harness) {
     .send()
     .await
     .unwrap();
-    let auths: Vec<Value> = h
-        .get("a.test", "/api/v1/authenticators", &h.token_a)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let gotp = auths.iter().find(|a| a["key"] == "google_otp").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    h.post(
-        "a.test",
-        &format!("/api/v1/authenticators/{gotp}/lifecycle/activate"),
-        &h.token_a,
-        json!({}),
-    )
-    .send()
-    .await
-    .unwrap();
-    require_mfa(h).await;
+    activate_authenticator(h, "a.test", &h.token_a, "google_otp").await;
+    require_mfa(h, "a.test", &h.token_a).await;
     let b = Browser::new(h, "a.test");
     sign_in_with_password(&b, "eve@a.test", "correct horse battery").await;
     let choose = b.get("/login").await;
@@ -532,7 +473,7 @@ async fn flow_ids_rotate_attempts_are_limited_and_logged(h: &Harness) {
         .await;
     assert_eq!(done.location.as_deref(), Some("/me"));
     // With MFA pending the flow id changes at the password step.
-    require_mfa(h).await;
+    require_mfa(h, "a.test", &h.token_a).await;
     let b = Browser::new(h, "a.test");
     let start = b.get("/login").await;
     let before = start
@@ -653,28 +594,8 @@ async fn mfa_by_sms_with_a_phone_enrolled_on_the_spot(h: &Harness) {
     .send()
     .await
     .unwrap();
-    let auths: Vec<Value> = h
-        .get("a.test", "/api/v1/authenticators", &h.token_a)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let phone = auths.iter().find(|a| a["key"] == "phone_number").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    h.post(
-        "a.test",
-        &format!("/api/v1/authenticators/{phone}/lifecycle/activate"),
-        &h.token_a,
-        json!({}),
-    )
-    .send()
-    .await
-    .unwrap();
-    require_mfa(h).await;
+    activate_authenticator(h, "a.test", &h.token_a, "phone_number").await;
+    require_mfa(h, "a.test", &h.token_a).await;
     let b = Browser::new(h, "a.test");
     sign_in_with_password(&b, "hal@a.test", "correct horse battery").await;
     let choose = b.get("/login").await;

@@ -14,7 +14,9 @@
 
 mod common;
 
-use common::browser::{Browser, Page, alert, choice, csrf};
+use common::browser::{
+    Browser, Page, activate_authenticator, alert, choice, csrf, require_mfa, sign_in_with_password,
+};
 use common::{Harness, user_body};
 use federa_testkit::passkey::{self as softkey, SoftKey};
 use serde_json::{Value, json};
@@ -50,21 +52,8 @@ async fn localhost_org(h: &Harness) -> String {
         .bootstrap_token
         .clone()
         .expect("an empty database bootstraps the default org at localhost");
-    let list: Vec<Value> = h.get_json(HOST, "/api/v1/authenticators", &token).await;
-    let wa = list.iter().find(|a| a["key"] == "webauthn").unwrap();
-    let path = format!(
-        "/api/v1/authenticators/{}/lifecycle/activate",
-        wa["id"].as_str().unwrap()
-    );
-    let res = h.post(HOST, &path, &token, json!({})).send().await.unwrap();
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-    let gsp: Vec<Value> = h
-        .get_json(HOST, "/api/v1/policies?type=OKTA_SIGN_ON", &token)
-        .await;
-    let rule = json!({"name": "MFA", "priority": 1, "actions": {"signon": {"access": "ALLOW", "requireFactor": true, "factorPromptMode": "ALWAYS", "primaryFactor": "PASSWORD_IDP"}}});
-    let path = format!("/api/v1/policies/{}/rules", gsp[0]["id"].as_str().unwrap());
-    let res = h.post(HOST, &path, &token, rule).send().await.unwrap();
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    activate_authenticator(h, HOST, &token, "webauthn").await;
+    require_mfa(h, HOST, &token).await;
     token
 }
 
@@ -80,16 +69,7 @@ async fn add_user(h: &Harness, token: &str, login: &str) {
 /// Identifier, password, then the passkey choice labelled `choice_text`; returns the passkey
 /// page.
 async fn to_passkey_step(b: &Browser<'_>, login: &str, choice_text: &str) -> Page {
-    let p = b.get("/login").await;
-    let token = csrf(&p.html);
-    b.post("/login/identify", &[("csrf", &token), ("username", login)])
-        .await;
-    let r = b
-        .post(
-            "/login/password",
-            &[("csrf", &token), ("password", PASSWORD)],
-        )
-        .await;
+    let r = sign_in_with_password(b, login, PASSWORD).await;
     assert_eq!(r.location.as_deref(), Some("/login"), "MFA is required");
     let choose = b.get("/login").await;
     assert!(choose.html.contains("Verify it's you"), "{}", choose.html);

@@ -4,7 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use super::Harness;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub struct Browser<'a> {
     pub h: &'a Harness,
@@ -84,6 +84,54 @@ impl<'a> Browser<'a> {
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or(Value::Null))
     }
+}
+
+/// Identifier then password on a fresh sign-in page; returns the answer to the password.
+pub async fn sign_in_with_password(b: &Browser<'_>, login: &str, password: &str) -> Page {
+    let p = b.get("/login").await;
+    assert_eq!(p.status, 200);
+    let token = csrf(&p.html);
+    let r = b
+        .post("/login/identify", &[("csrf", &token), ("username", login)])
+        .await;
+    assert_eq!(r.status, 303);
+    let p = b.get("/login").await;
+    assert!(p.html.contains("Password"), "{}", p.html);
+    b.post(
+        "/login/password",
+        &[("csrf", &token), ("password", password)],
+    )
+    .await
+}
+
+/// A global session policy rule at `host` that asks for MFA at every sign-in.
+pub async fn require_mfa(h: &Harness, host: &str, token: &str) {
+    let gsp: Vec<Value> = h
+        .get_json(host, "/api/v1/policies?type=OKTA_SIGN_ON", token)
+        .await;
+    let gid = gsp[0]["id"].as_str().unwrap();
+    let rule = json!({"name": "MFA", "priority": 1, "actions": {"signon": {"access": "ALLOW", "requireFactor": true, "factorPromptMode": "ALWAYS", "primaryFactor": "PASSWORD_IDP"}}});
+    let res = h
+        .post(host, &format!("/api/v1/policies/{gid}/rules"), token, rule)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+}
+
+/// Activates the authenticator `key` of the org at `host`.
+pub async fn activate_authenticator(h: &Harness, host: &str, token: &str, key: &str) {
+    let list: Vec<Value> = h.get_json(host, "/api/v1/authenticators", token).await;
+    let a = list
+        .iter()
+        .find(|a| a["key"] == key)
+        .unwrap_or_else(|| panic!("a {key} authenticator"));
+    let path = format!(
+        "/api/v1/authenticators/{}/lifecycle/activate",
+        a["id"].as_str().unwrap()
+    );
+    let res = h.post(host, &path, token, json!({})).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 }
 
 pub fn csrf(html: &str) -> String {
