@@ -34,6 +34,10 @@ pub fn policy_error(e: PolicyError) -> CoreError {
             let message = match &other {
                 PolicyError::Invalid { message, .. }
                 | PolicyError::Unsatisfiable { message, .. } => message.clone(),
+                // The path is the field's; the message must not repeat it.
+                PolicyError::UnknownReference { kind, id, .. } => {
+                    format!("{kind} '{id}' does not exist or is not active in this org")
+                }
                 _ => other.to_string(),
             };
             CoreError::Validation(vec![FieldError::new(field, message)])
@@ -752,4 +756,27 @@ pub async fn bind_app(ctx: &Ctx, org: &OrgId, app: &str, policy: &str) -> Result
     }
     ctx.store.bind_app_policy(org, &app_id, &p.id).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_field_error_names_its_path_once() {
+        let e = policy_error(PolicyError::UnknownReference {
+            path: "settings.authenticators[2].key".into(),
+            kind: "active authenticator",
+            id: "phone_number".into(),
+        });
+        let CoreError::Validation(fields) = e else {
+            panic!("a validation error: {e:?}")
+        };
+        assert_eq!(fields.len(), 1);
+        assert_eq!(fields[0].field, "settings.authenticators[2].key");
+        assert_eq!(
+            fields[0].message,
+            "active authenticator 'phone_number' does not exist or is not active in this org"
+        );
+    }
 }
