@@ -61,15 +61,19 @@ pub async fn password(
         save(ctx, flow).await?;
         return Ok(Advance::Continue);
     }
-    if password.expose().is_empty() || password.expose().chars().count() > MAX_INPUT {
+    if password.expose().is_empty() {
         flow.state.error = Some(GENERIC_FAILURE.into());
         save(ctx, flow).await?;
         return Ok(Advance::Continue);
     }
+    // No password is that long: a failed attempt like any other (logged and counted), without
+    // hashing it, for known and unknown users alike.
+    let overlong = password.expose().chars().count() > MAX_INPUT;
     let user = user.ok();
     // For a user who can sign in, what the policies need is read while the hash is computed;
     // unknown and inactive users cost the same hashing work, so timing does not tell them apart.
     let (ok, facts) = match &user {
+        _ if overlong => (false, None),
         Some(u) if u.status == UserStatus::Active => match &u.password_hash {
             Some(h) => {
                 let (ok, facts) = tokio::join!(
