@@ -8,6 +8,11 @@
 //!   other nodes see it within [`TTL`] (a deactivated app or IdP, or a rotated key, may be used
 //!   for that long — the rotated key stays published, so its tokens verify). The admin API
 //!   always reads the store.
+//! - What sign-in evaluates for an org, held for [`TTL`] in an [`OrgConfig`]: its policies with
+//!   their rules, parsed, and its authenticators. Same rule as above: a change on this node
+//!   applies to the next sign-in at once, other nodes apply it within [`TTL`]; a read that
+//!   started before a change is not stored. The admin API and its save-time checks read the
+//!   store.
 //! - Key sets fetched from elsewhere (an upstream IdP's JWKS, an SP org's encryption JWKS, a
 //!   client's `jwks_uri`), parsed, held for [`REMOTE_TTL`] by (org, owner, URL); a token whose
 //!   `kid` is not in the cached set triggers one refetch, at most every [`REFETCH_INTERVAL`]
@@ -65,6 +70,65 @@ impl<K: Eq + Hash, V: Clone> TtlMap<K, V> {
     pub fn remove(&self, k: &K) {
         if let Ok(mut g) = self.map.lock() {
             g.remove(k);
+        }
+    }
+}
+
+/// Per-org values that sign-in reads on every attempt, expiring after [`TTL`]. Forgetting an
+/// org also moves a generation counter: a value read from the store before the forget (and so
+/// possibly older than the write that caused it) is not stored when it arrives after it.
+#[derive(Debug)]
+pub struct OrgConfig<V> {
+    map: Mutex<HashMap<OrgId, (Instant, Arc<V>)>>,
+    generation: std::sync::atomic::AtomicU64,
+}
+
+impl<V> Default for OrgConfig<V> {
+    fn default() -> Self {
+        Self {
+            map: Mutex::new(HashMap::new()),
+            generation: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+}
+
+impl<V> OrgConfig<V> {
+    /// The live value for `org`.
+    pub fn get(&self, org: &OrgId) -> Option<Arc<V>> {
+        let g = self.map.lock().ok()?;
+        g.get(org)
+            .filter(|(at, _)| at.elapsed() < TTL)
+            .map(|(_, v)| Arc::clone(v))
+    }
+
+    /// The generation to hand back to [`OrgConfig::put_if_current`]; take it before reading
+    /// the store.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Remembers `v` for `org`, unless something was forgotten since `generation` was taken.
+    pub fn put_if_current(&self, org: &OrgId, generation: u64, v: Arc<V>) {
+        if let Ok(mut g) = self.map.lock() {
+            if self.generation() != generation {
+                return;
+            }
+            if g.len() >= MAX_ENTRIES {
+                g.retain(|_, (at, _)| at.elapsed() < TTL);
+                if g.len() >= MAX_ENTRIES {
+                    g.clear();
+                }
+            }
+            g.insert(org.clone(), (Instant::now(), v));
+        }
+    }
+
+    /// Forgets `org`'s value (call after writing what it was made from).
+    pub fn forget(&self, org: &OrgId) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        if let Ok(mut g) = self.map.lock() {
+            g.remove(org);
         }
     }
 }
@@ -170,6 +234,10 @@ pub struct Caches {
     pub idps: Arc<TtlMap<(OrgId, federa_types::IdpId), crate::service::idps::Idp>>,
     /// The org's claims feature flags.
     pub claims_features: Arc<TtlMap<OrgId, federa_claims::trust::OrgFeatures>>,
+    /// The org's policies with their rules, as sign-in evaluates them.
+    pub signin_policies: Arc<OrgConfig<crate::service::policies::OrgPolicies>>,
+    /// The org's authenticators, as sign-in reads them.
+    pub authenticators: Arc<OrgConfig<Vec<crate::model::Authenticator>>>,
     /// Upstream IdPs' JWKS (by IdP) and clients' `jwks_uri` key sets (by app).
     pub verifying_jwks: Arc<RemoteKeySets<federa_jose::VerifyingKeySet>>,
     /// SP orgs' encryption JWKS, for `okta_auth` (by app).
@@ -258,5 +326,41 @@ impl Caches {
     /// Remembers a parsed SAML signing identity.
     pub fn put_saml_identity(&self, org: &OrgId, kid: &str, id: Arc<SigningIdentity>) {
         put(&self.saml, org, kid, id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org(s: &str) -> OrgId {
+        OrgId::parse(s).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn org_config_keeps_values_until_forgotten() {
+        let c: OrgConfig<u32> = OrgConfig::default();
+        let (a, b) = (org("00o1aaaaaaaaaaaaaaa1"), org("00o1bbbbbbbbbbbbbbb1"));
+        let g = c.generation();
+        c.put_if_current(&a, g, Arc::new(1));
+        c.put_if_current(&b, g, Arc::new(2));
+        assert_eq!(c.get(&a).as_deref(), Some(&1));
+        c.forget(&a);
+        assert_eq!(c.get(&a), None);
+        assert_eq!(c.get(&b).as_deref(), Some(&2), "other orgs keep theirs");
+    }
+
+    #[test]
+    fn a_read_from_before_a_forget_is_not_stored() {
+        let c: OrgConfig<u32> = OrgConfig::default();
+        let a = org("00o1aaaaaaaaaaaaaaa1");
+        // A sign-in takes the generation and reads the store; meanwhile a write forgets.
+        let before = c.generation();
+        c.forget(&a);
+        c.put_if_current(&a, before, Arc::new(1));
+        assert_eq!(c.get(&a), None, "the possibly stale value was dropped");
+        let now = c.generation();
+        c.put_if_current(&a, now, Arc::new(2));
+        assert_eq!(c.get(&a).as_deref(), Some(&2));
     }
 }

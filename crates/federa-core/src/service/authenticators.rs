@@ -47,6 +47,22 @@ pub async fn list(ctx: &Ctx, org: &OrgId) -> Result<Vec<Authenticator>, CoreErro
     Ok(ctx.store.list_authenticators(org).await?)
 }
 
+/// The org's authenticators as sign-in reads them: from the cache when fresh (see
+/// [`crate::cache`]), else listed and cached. A lifecycle change here forgets the entry.
+pub async fn for_signin(
+    ctx: &Ctx,
+    org: &OrgId,
+) -> Result<std::sync::Arc<Vec<Authenticator>>, CoreError> {
+    let cache = &ctx.caches.authenticators;
+    if let Some(a) = cache.get(org) {
+        return Ok(a);
+    }
+    let generation = cache.generation();
+    let a = std::sync::Arc::new(list(ctx, org).await?);
+    cache.put_if_current(org, generation, std::sync::Arc::clone(&a));
+    Ok(a)
+}
+
 /// One authenticator by id (404 for ids of other orgs, as for unknown ones).
 pub async fn get(ctx: &Ctx, org: &OrgId, id: &str) -> Result<Authenticator, CoreError> {
     let not_found = || {
@@ -101,11 +117,12 @@ pub async fn lifecycle(
         check_deactivation(ctx, org, &a).await?;
     }
     let now = ctx.clock.now();
-    if !ctx
+    let changed = ctx
         .store
         .set_authenticator_status(org, &a.id, next, now)
-        .await?
-    {
+        .await?;
+    ctx.caches.authenticators.forget(org);
+    if !changed {
         return Err(CoreError::NotFound(format!("authenticator '{}'", a.id)));
     }
     a.status = next;

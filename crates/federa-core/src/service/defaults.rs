@@ -108,6 +108,8 @@ pub async fn backfill(ctx: &Ctx, org: &Org) -> Result<(), CoreError> {
             ctx.store.create_policy(&p, &rules).await?;
         }
     }
+    ctx.caches.authenticators.forget(&org.id);
+    ctx.caches.signin_policies.forget(&org.id);
     Ok(())
 }
 

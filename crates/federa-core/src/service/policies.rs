@@ -20,6 +20,7 @@ use federa_types::{
 };
 use std::cell::RefCell;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 /// Maps a policy error: field-level problems become validation errors naming the path; the
 /// trust-claims guard keeps its Okta code.
@@ -256,6 +257,19 @@ pub async fn load(ctx: &Ctx, org: &OrgId) -> Result<OrgPolicies, CoreError> {
     Ok(out)
 }
 
+/// The org's policies as sign-in evaluates them: from the cache when fresh (see
+/// [`crate::cache`]), else [`load`]ed and cached. Writes here forget the entry.
+pub async fn for_signin(ctx: &Ctx, org: &OrgId) -> Result<Arc<OrgPolicies>, CoreError> {
+    let cache = &ctx.caches.signin_policies;
+    if let Some(p) = cache.get(org) {
+        return Ok(p);
+    }
+    let generation = cache.generation();
+    let p = Arc::new(load(ctx, org).await?);
+    cache.put_if_current(org, generation, Arc::clone(&p));
+    Ok(p)
+}
+
 /// The authentication policy of an app: the one `bound` to it among the org's policies, else
 /// the org's default (system) authentication policy, as Okta assigns it to new apps.
 pub fn access_policy_from(all: &OrgPolicies, bound: Option<&PolicyId>) -> Option<AccessPolicy> {
@@ -469,6 +483,7 @@ pub async fn create(
         .create_policy(&stored, &rules)
         .await
         .map_err(conflict)?;
+    ctx.caches.signin_policies.forget(org);
     Ok(stored)
 }
 
@@ -511,7 +526,9 @@ pub async fn replace(
     }
     check_refs(ctx, org, Doc::Policy(&p)).await?;
     let stored = to_stored_policy(ctx, org, p, old.created, ctx.clock.now());
-    if !ctx.store.update_policy(&stored).await.map_err(conflict)? {
+    let updated = ctx.store.update_policy(&stored).await.map_err(conflict)?;
+    ctx.caches.signin_policies.forget(org);
+    if !updated {
         return Err(CoreError::NotFound(format!("policy '{}'", old.id)));
     }
     Ok(stored)
@@ -538,7 +555,9 @@ pub async fn delete(ctx: &Ctx, org: &OrgId, id: &str) -> Result<(), CoreError> {
             "the policy is assigned to apps ({list}); assign them another policy first"
         )));
     }
-    if ctx.store.delete_policy(org, &old.id).await? {
+    let deleted = ctx.store.delete_policy(org, &old.id).await?;
+    ctx.caches.signin_policies.forget(org);
+    if deleted {
         Ok(())
     } else {
         Err(CoreError::NotFound(format!("policy '{}'", old.id)))
@@ -567,6 +586,7 @@ pub async fn set_status(
     };
     let stored = to_stored_policy(ctx, org, p, old.created, ctx.clock.now());
     ctx.store.update_policy(&stored).await.map_err(conflict)?;
+    ctx.caches.signin_policies.forget(org);
     Ok(stored)
 }
 
@@ -634,6 +654,7 @@ pub async fn create_rule(
     let now = ctx.clock.now();
     let stored = to_stored_rule(ctx, org, &p.id, r, now, now);
     ctx.store.create_rule(&stored).await.map_err(conflict)?;
+    ctx.caches.signin_policies.forget(org);
     Ok(stored)
 }
 
@@ -678,7 +699,9 @@ pub async fn replace_rule(
     check_refs(ctx, org, Doc::Rule(&r)).await?;
     check_rule_saveable(ctx, org, &r).await?;
     let stored = to_stored_rule(ctx, org, &p.id, r, old.created, ctx.clock.now());
-    if !ctx.store.update_rule(&stored).await.map_err(conflict)? {
+    let updated = ctx.store.update_rule(&stored).await.map_err(conflict)?;
+    ctx.caches.signin_policies.forget(org);
+    if !updated {
         return Err(CoreError::NotFound(format!("rule '{}'", old.id)));
     }
     Ok(stored)
@@ -698,7 +721,9 @@ pub async fn delete_rule(
             "the catch-all rule cannot be deleted",
         ));
     }
-    if ctx.store.delete_rule(org, &old.policy_id, &old.id).await? {
+    let deleted = ctx.store.delete_rule(org, &old.policy_id, &old.id).await?;
+    ctx.caches.signin_policies.forget(org);
+    if deleted {
         Ok(())
     } else {
         Err(CoreError::NotFound(format!("rule '{}'", old.id)))
@@ -733,6 +758,7 @@ pub async fn set_rule_status(
     }
     let stored = to_stored_rule(ctx, org, &p.id, r, old.created, ctx.clock.now());
     ctx.store.update_rule(&stored).await.map_err(conflict)?;
+    ctx.caches.signin_policies.forget(org);
     Ok(stored)
 }
 

@@ -24,7 +24,7 @@ pub async fn routing(
     identifier: &str,
 ) -> Result<(Vec<OfferedIdp>, bool), CoreError> {
     use federa_policy::discovery::{AppContext, Route, RoutingInput, route};
-    let all = policies::load(ctx, &org.id).await?;
+    let all = policies::for_signin(ctx, &org.id).await?;
     if all.discovery.is_empty() {
         return Ok((Vec::new(), true));
     }

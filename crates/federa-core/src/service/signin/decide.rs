@@ -45,11 +45,11 @@ pub(super) async fn enrolled_methods(
 /// reads running side by side. The password step loads it while the password hash is computed.
 #[derive(Debug, Clone)]
 pub struct PolicyFacts {
-    all: policies::OrgPolicies,
+    all: std::sync::Arc<policies::OrgPolicies>,
     access: Option<federa_policy::access::AccessPolicy>,
     group_ids: Vec<federa_types::GroupId>,
     enrolled: Vec<AuthenticatorMethods>,
-    authenticators: Vec<crate::model::Authenticator>,
+    authenticators: std::sync::Arc<Vec<crate::model::Authenticator>>,
 }
 
 impl PolicyFacts {
@@ -67,11 +67,11 @@ impl PolicyFacts {
             }
         };
         let (all, bound, groups, enrolled, authenticators) = tokio::try_join!(
-            policies::load(ctx, &org.id),
+            policies::for_signin(ctx, &org.id),
             app_binding,
             groups::of_user(ctx, &org.id, user.id.as_str()),
             enrolled_methods(ctx, org, user),
-            authenticators::list(ctx, &org.id),
+            authenticators::for_signin(ctx, &org.id),
         )?;
         let access = app.and_then(|_| policies::access_policy_from(&all, bound.as_ref()));
         Ok(Self {
@@ -175,7 +175,7 @@ pub(super) fn evaluate_facts(
     acr: Option<&str>,
     session_idp: Option<(&IdpId, Timestamp)>,
 ) -> (Decision, Option<SessionSettings>) {
-    let active = authenticators::methods_of(&facts.authenticators);
+    let active = authenticators::methods_of(facts.authenticators.iter());
     let input = EvaluationInput {
         sign_on_policies: &facts.all.sign_on,
         access_policy: facts.access.as_ref(),
