@@ -10,6 +10,7 @@ use federa_core::ports::{
     StoredKey, StoredToken,
 };
 use federa_types::{AppId, OrgId, Timestamp, UserId};
+use sqlx::Connection as _;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
@@ -129,7 +130,7 @@ impl AppRepo for SqlStore {
         .bind(a.body.to_string())
         .bind(a.created.0)
         .bind(a.last_updated.0)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -151,7 +152,7 @@ impl AppRepo for SqlStore {
         .bind(a.client_secret_hash.as_deref())
         .bind(a.body.to_string())
         .bind(a.last_updated.0)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
@@ -162,7 +163,7 @@ impl AppRepo for SqlStore {
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(id.as_str())
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(app_from_row).transpose()
@@ -177,7 +178,7 @@ impl AppRepo for SqlStore {
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(client_id)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(app_from_row).transpose()
@@ -200,7 +201,7 @@ impl AppRepo for SqlStore {
                     .bind(org.as_str())
                     .bind(after.as_str())
                     .bind(limit)
-                    .fetch_all(self.pool())
+                    .fetch_all(&mut *self.conn().await?)
                     .await
             }
             None => {
@@ -210,7 +211,7 @@ impl AppRepo for SqlStore {
                 sqlx::query(AssertSqlSafe(sql))
                     .bind(org.as_str())
                     .bind(limit)
-                    .fetch_all(self.pool())
+                    .fetch_all(&mut *self.conn().await?)
                     .await
             }
         }
@@ -219,7 +220,8 @@ impl AppRepo for SqlStore {
     }
 
     async fn delete_app(&self, org: &OrgId, id: &AppId) -> StoreResult<bool> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut lease = self.conn().await?;
+        let mut tx = lease.begin().await.map_err(map_err)?;
         for sql in [
             "DELETE FROM app_policies WHERE org_id = $1 AND app_id = $2",
             "DELETE FROM oauth_codes WHERE org_id = $1 AND app_id = $2",
@@ -261,7 +263,7 @@ impl OAuthRepo for SqlStore {
         .bind(k.active_from.0)
         .bind(k.retire_at.map(|t| t.0))
         .bind(k.expires_at.map(|t| t.0))
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -275,7 +277,7 @@ impl OAuthRepo for SqlStore {
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(key_use.as_str())
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         rows.iter().map(key_from_row).collect()
@@ -295,7 +297,7 @@ impl OAuthRepo for SqlStore {
         .bind(kid)
         .bind(retire_at.0)
         .bind(expires_at.0)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
@@ -314,7 +316,7 @@ impl OAuthRepo for SqlStore {
         .bind(c.data.to_string())
         .bind(c.created.0)
         .bind(c.expires_at.0)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -334,7 +336,7 @@ impl OAuthRepo for SqlStore {
             .bind(org.as_str())
             .bind(code_hash)
             .bind(now.0)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         if let Some(row) = row {
@@ -347,7 +349,7 @@ impl OAuthRepo for SqlStore {
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(code_hash)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         Ok(match row {
@@ -372,7 +374,7 @@ impl OAuthRepo for SqlStore {
         .bind(t.expires_at.0)
         .bind(i64::from(t.used))
         .bind(i64::from(t.revoked))
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -393,7 +395,7 @@ impl OAuthRepo for SqlStore {
             .bind(org.as_str())
             .bind(token_hash)
             .bind(now.0)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         if let Some(row) = row {
@@ -406,7 +408,7 @@ impl OAuthRepo for SqlStore {
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(token_hash)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         Ok(match row {
@@ -425,7 +427,7 @@ impl OAuthRepo for SqlStore {
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(token_hash)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(token_from_row).transpose()
@@ -437,7 +439,7 @@ impl OAuthRepo for SqlStore {
         )
         .bind(org.as_str())
         .bind(family)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(r.rows_affected())
@@ -462,7 +464,7 @@ impl OAuthRepo for SqlStore {
         .bind(key)
         .bind(expires_at.0)
         .bind(now.0)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(r.rows_affected() == 1)

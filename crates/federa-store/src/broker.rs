@@ -21,7 +21,7 @@ impl BrokerRepo for SqlStore {
         .bind(s.data.to_string())
         .bind(s.created.0)
         .bind(s.expires_at.0)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -39,7 +39,7 @@ impl BrokerRepo for SqlStore {
         )
         .bind(org.as_str())
         .bind(id_hash)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         let Some(row) = row else {
@@ -73,7 +73,7 @@ impl BrokerRepo for SqlStore {
         .bind(org.as_str())
         .bind(idp.as_str())
         .bind(external_id)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         row.map(|r| {
@@ -100,7 +100,7 @@ impl BrokerRepo for SqlStore {
         .bind(external_id)
         .bind(user.as_str())
         .bind(now.0)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(())

@@ -6,6 +6,7 @@ use crate::error::{corrupt, map_err};
 use federa_core::model::{Authenticator, FeatureState, LifecycleStatus, StoredPolicy, StoredRule};
 use federa_core::ports::{AuthenticatorRepo, FeatureRepo, PolicyRepo, StoreError, StoreResult};
 use federa_types::{AppId, AuthenticatorId, OrgId, PolicyId, RuleId, Timestamp};
+use sqlx::Connection as _;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
 
@@ -176,7 +177,8 @@ const RULE_COLS: &str =
 #[async_trait::async_trait]
 impl AuthenticatorRepo for SqlStore {
     async fn add_authenticators(&self, org: &OrgId, items: &[Authenticator]) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut lease = self.conn().await?;
+        let mut tx = lease.begin().await.map_err(map_err)?;
         for a in items {
             if &a.org_id != org {
                 return Err(StoreError::Backend("authenticator of another org".into()));
@@ -191,7 +193,7 @@ impl AuthenticatorRepo for SqlStore {
             format!("SELECT {AUTH_COLS} FROM authenticators WHERE org_id = $1 ORDER BY auth_key");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(org.as_str())
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         rows.iter().map(authenticator_from_row).collect()
@@ -206,7 +208,7 @@ impl AuthenticatorRepo for SqlStore {
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(id.as_str())
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(authenticator_from_row).transpose()
@@ -224,7 +226,7 @@ impl AuthenticatorRepo for SqlStore {
             .bind(id.as_str())
             .bind(status.as_str())
             .bind(at.0)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
@@ -236,7 +238,7 @@ impl FeatureRepo for SqlStore {
     async fn list_features(&self, org: &OrgId) -> StoreResult<Vec<FeatureState>> {
         let rows = sqlx::query("SELECT feature, enabled, last_updated FROM org_features WHERE org_id = $1 ORDER BY feature")
             .bind(org.as_str())
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         rows.iter()
@@ -251,14 +253,15 @@ impl FeatureRepo for SqlStore {
     }
 
     async fn set_feature(&self, org: &OrgId, state: &FeatureState) -> StoreResult<()> {
-        upsert_feature(self.pool(), org, state).await
+        upsert_feature(&mut *self.conn().await?, org, state).await
     }
 }
 
 #[async_trait::async_trait]
 impl PolicyRepo for SqlStore {
     async fn create_policy(&self, policy: &StoredPolicy, rules: &[StoredRule]) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut lease = self.conn().await?;
+        let mut tx = lease.begin().await.map_err(map_err)?;
         insert_policy(&mut *tx, policy).await?;
         for r in rules {
             insert_rule(&mut *tx, r).await?;
@@ -274,11 +277,11 @@ impl PolicyRepo for SqlStore {
         let rows = match policy_type {
             Some(t) => {
                 let sql = format!("SELECT {POLICY_COLS} FROM policies WHERE org_id = $1 AND policy_type = $2 ORDER BY priority, created, id");
-                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org.as_str()).bind(t).fetch_all(self.pool()).await
+                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org.as_str()).bind(t).fetch_all(&mut *self.conn().await?).await
             }
             None => {
                 let sql = format!("SELECT {POLICY_COLS} FROM policies WHERE org_id = $1 ORDER BY policy_type, priority, created, id");
-                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org.as_str()).fetch_all(self.pool()).await
+                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org.as_str()).fetch_all(&mut *self.conn().await?).await
             }
         }
         .map_err(map_err)?;
@@ -290,7 +293,7 @@ impl PolicyRepo for SqlStore {
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(id.as_str())
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(policy_from_row).transpose()
@@ -309,14 +312,15 @@ impl PolicyRepo for SqlStore {
         .bind(i64::from(p.system))
         .bind(p.body.to_string())
         .bind(p.last_updated.0)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(|e| name_conflict("policy name")(map_err(e)))?;
         Ok(r.rows_affected() == 1)
     }
 
     async fn delete_policy(&self, org: &OrgId, id: &PolicyId) -> StoreResult<bool> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut lease = self.conn().await?;
+        let mut tx = lease.begin().await.map_err(map_err)?;
         for sql in [
             "DELETE FROM app_policies WHERE org_id = $1 AND policy_id = $2",
             "DELETE FROM policy_rules WHERE org_id = $1 AND policy_id = $2",
@@ -339,7 +343,8 @@ impl PolicyRepo for SqlStore {
     }
 
     async fn create_rule(&self, rule: &StoredRule) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut lease = self.conn().await?;
+        let mut tx = lease.begin().await.map_err(map_err)?;
         let n: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM policies WHERE org_id = $1 AND id = $2")
                 .bind(rule.org_id.as_str())
@@ -364,7 +369,7 @@ impl PolicyRepo for SqlStore {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(policy.as_str())
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         rows.iter().map(rule_from_row).collect()
@@ -376,7 +381,7 @@ impl PolicyRepo for SqlStore {
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(org.as_str())
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         rows.iter().map(rule_from_row).collect()
@@ -395,7 +400,7 @@ impl PolicyRepo for SqlStore {
             .bind(org.as_str())
             .bind(policy.as_str())
             .bind(id.as_str())
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(rule_from_row).transpose()
@@ -415,7 +420,7 @@ impl PolicyRepo for SqlStore {
         .bind(i64::from(r.system))
         .bind(r.body.to_string())
         .bind(r.last_updated.0)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(|e| name_conflict("rule name")(map_err(e)))?;
         Ok(res.rows_affected() == 1)
@@ -428,7 +433,7 @@ impl PolicyRepo for SqlStore {
         .bind(org.as_str())
         .bind(policy.as_str())
         .bind(id.as_str())
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
@@ -440,7 +445,8 @@ impl PolicyRepo for SqlStore {
         app: &AppId,
         policy: &PolicyId,
     ) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut lease = self.conn().await?;
+        let mut tx = lease.begin().await.map_err(map_err)?;
         let n: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM policies WHERE org_id = $1 AND id = $2")
                 .bind(org.as_str())
@@ -470,7 +476,7 @@ impl PolicyRepo for SqlStore {
         )
         .bind(org.as_str())
         .bind(app.as_str())
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(id.map(PolicyId::new))
@@ -482,7 +488,7 @@ impl PolicyRepo for SqlStore {
         )
         .bind(org.as_str())
         .bind(policy.as_str())
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(ids.into_iter().map(AppId::new).collect())

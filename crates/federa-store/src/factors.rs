@@ -11,6 +11,7 @@ use federa_core::model::{
 use federa_core::page::PageRequest;
 use federa_core::ports::{FactorRepo, StoreError, StoreResult};
 use federa_types::{FactorId, OrgId, Secret, Timestamp, UserId};
+use sqlx::Connection as _;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
@@ -100,7 +101,8 @@ fn profile_json(p: &FactorProfile) -> StoreResult<String> {
 #[async_trait::async_trait]
 impl FactorRepo for SqlStore {
     async fn create_factor(&self, f: &UserFactor, code: Option<&OneTimeCode>) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut lease = self.conn().await?;
+        let mut tx = lease.begin().await.map_err(map_err)?;
         // The user must belong to the same org: checked here, not only by the foreign key.
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE org_id = $1 AND id = $2")
             .bind(f.org_id.as_str())
@@ -177,7 +179,7 @@ impl FactorRepo for SqlStore {
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(user.as_str())
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         rows.iter().map(factor_from_row).collect()
@@ -196,7 +198,7 @@ impl FactorRepo for SqlStore {
             .bind(org.as_str())
             .bind(user.as_str())
             .bind(id.as_str())
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(factor_from_row).transpose()
@@ -217,14 +219,15 @@ impl FactorRepo for SqlStore {
         .bind(id.as_str())
         .bind(status.as_str())
         .bind(at.0)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
     }
 
     async fn delete_factor(&self, org: &OrgId, user: &UserId, id: &FactorId) -> StoreResult<bool> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut lease = self.conn().await?;
+        let mut tx = lease.begin().await.map_err(map_err)?;
         let r =
             sqlx::query("DELETE FROM user_factors WHERE org_id = $1 AND user_id = $2 AND id = $3")
                 .bind(org.as_str())
@@ -260,7 +263,7 @@ impl FactorRepo for SqlStore {
         .bind(id.as_str())
         .bind(step)
         .bind(at.0)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
@@ -285,7 +288,7 @@ impl FactorRepo for SqlStore {
         .bind(max)
         .bind(lock_until.0)
         .bind(at.0)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -298,14 +301,15 @@ impl FactorRepo for SqlStore {
         )
         .bind(org.as_str())
         .bind(id.as_str())
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(())
     }
 
     async fn replace_code(&self, code: &OneTimeCode) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut lease = self.conn().await?;
+        let mut tx = lease.begin().await.map_err(map_err)?;
         insert_code(&mut tx, code).await?;
         tx.commit().await.map_err(map_err)
     }
@@ -318,7 +322,7 @@ impl FactorRepo for SqlStore {
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(factor.as_str())
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(code_from_row).transpose()
@@ -339,7 +343,7 @@ impl FactorRepo for SqlStore {
         .bind(code)
         .bind(max)
         .bind(now.0)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
@@ -351,14 +355,15 @@ impl FactorRepo for SqlStore {
         )
         .bind(org.as_str())
         .bind(code)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
     }
 
     async fn add_outbox(&self, e: &OutboxEntry, prune_before: Timestamp) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut lease = self.conn().await?;
+        let mut tx = lease.begin().await.map_err(map_err)?;
         sqlx::query("DELETE FROM outbox WHERE org_id = $1 AND created < $2")
             .bind(e.org_id.as_str())
             .bind(prune_before.0)
@@ -401,7 +406,7 @@ impl FactorRepo for SqlStore {
         .bind(status.as_str())
         .bind(error)
         .bind(at.0)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -416,7 +421,7 @@ impl FactorRepo for SqlStore {
                 );
                 sqlx::query(AssertSqlSafe(sql))
                     .bind(org.as_str())
-                    .fetch_all(self.pool())
+                    .fetch_all(&mut *self.conn().await?)
                     .await
             }
             Some(after) => {
@@ -428,7 +433,7 @@ impl FactorRepo for SqlStore {
                 sqlx::query(AssertSqlSafe(sql))
                     .bind(org.as_str())
                     .bind(after.as_str())
-                    .fetch_all(self.pool())
+                    .fetch_all(&mut *self.conn().await?)
                     .await
             }
         }

@@ -7,6 +7,7 @@ use federa_core::model::{Group, GroupProfile, User};
 use federa_core::page::PageRequest;
 use federa_core::ports::{GroupRepo, StoreError, StoreResult};
 use federa_types::{GroupId, OrgId, Timestamp, UserId};
+use sqlx::Connection as _;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
@@ -94,7 +95,7 @@ impl GroupRepo for SqlStore {
         .bind(g.created.0)
         .bind(g.last_updated.0)
         .bind(g.last_membership_updated.0)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -106,7 +107,7 @@ impl GroupRepo for SqlStore {
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(id.as_str())
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(group_from_row).transpose()
@@ -139,12 +140,16 @@ impl GroupRepo for SqlStore {
         for p in &params {
             query = query.bind(p.as_str());
         }
-        let rows = query.fetch_all(self.pool()).await.map_err(map_err)?;
+        let rows = query
+            .fetch_all(&mut *self.conn().await?)
+            .await
+            .map_err(map_err)?;
         rows.iter().map(group_from_row).collect()
     }
 
     async fn delete_group(&self, org: &OrgId, id: &GroupId) -> StoreResult<bool> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut lease = self.conn().await?;
+        let mut tx = lease.begin().await.map_err(map_err)?;
         sqlx::query("DELETE FROM group_members WHERE org_id = $1 AND group_id = $2")
             .bind(org.as_str())
             .bind(id.as_str())
@@ -168,7 +173,8 @@ impl GroupRepo for SqlStore {
         user: &UserId,
         at: Timestamp,
     ) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut lease = self.conn().await?;
+        let mut tx = lease.begin().await.map_err(map_err)?;
         self.both_exist(&mut tx, org, group, user).await?;
         let r = sqlx::query("INSERT INTO group_members (org_id, group_id, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(org.as_str())
@@ -190,7 +196,8 @@ impl GroupRepo for SqlStore {
         user: &UserId,
         at: Timestamp,
     ) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut lease = self.conn().await?;
+        let mut tx = lease.begin().await.map_err(map_err)?;
         self.both_exist(&mut tx, org, group, user).await?;
         let r = sqlx::query(
             "DELETE FROM group_members WHERE org_id = $1 AND group_id = $2 AND user_id = $3",
@@ -230,7 +237,10 @@ impl GroupRepo for SqlStore {
         if let Some(a) = &page.after {
             q = q.bind(a.as_str());
         }
-        let rows = q.fetch_all(self.pool()).await.map_err(map_err)?;
+        let rows = q
+            .fetch_all(&mut *self.conn().await?)
+            .await
+            .map_err(map_err)?;
         rows.iter().map(user_from_row).collect()
     }
 
@@ -242,7 +252,7 @@ impl GroupRepo for SqlStore {
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(user.as_str())
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         rows.iter().map(group_from_row).collect()

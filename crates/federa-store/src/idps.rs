@@ -6,6 +6,7 @@ use crate::SqlStore;
 use crate::error::{corrupt, map_err};
 use federa_core::ports::{IdpKeyDelete, IdpRepo, StoreError, StoreResult, StoredIdp, StoredIdpKey};
 use federa_types::{IdpId, OrgId, Timestamp};
+use sqlx::Connection as _;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
@@ -94,7 +95,7 @@ impl SqlStore {
         )
         .bind(org.as_str())
         .bind(id)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         rows.iter()
@@ -116,7 +117,8 @@ impl SqlStore {
 #[async_trait::async_trait]
 impl IdpRepo for SqlStore {
     async fn create_idp(&self, i: &StoredIdp) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut lease = self.conn().await?;
+        let mut tx = lease.begin().await.map_err(map_err)?;
         sqlx::query(
             "INSERT INTO idps (id, org_id, kind, name, name_key, status, body, \
              sealed_client_secret, sealed_sp_key, sp_cert, sp_kid, created, last_updated) \
@@ -144,7 +146,8 @@ impl IdpRepo for SqlStore {
     }
 
     async fn update_idp(&self, i: &StoredIdp) -> StoreResult<bool> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut lease = self.conn().await?;
+        let mut tx = lease.begin().await.map_err(map_err)?;
         let r = sqlx::query(
             "UPDATE idps SET name = $3, name_key = $4, status = $5, body = $6, \
              sealed_client_secret = $7, last_updated = $8 WHERE org_id = $1 AND id = $2",
@@ -182,7 +185,7 @@ impl IdpRepo for SqlStore {
         .bind(id.as_str())
         .bind(status)
         .bind(at.0)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
@@ -193,7 +196,7 @@ impl IdpRepo for SqlStore {
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(id.as_str())
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         match row {
@@ -219,7 +222,7 @@ impl IdpRepo for SqlStore {
                     .bind(org.as_str())
                     .bind(after.as_str())
                     .bind(limit)
-                    .fetch_all(self.pool())
+                    .fetch_all(&mut *self.conn().await?)
                     .await
             }
             None => {
@@ -229,7 +232,7 @@ impl IdpRepo for SqlStore {
                 sqlx::query(AssertSqlSafe(sql))
                     .bind(org.as_str())
                     .bind(limit)
-                    .fetch_all(self.pool())
+                    .fetch_all(&mut *self.conn().await?)
                     .await
             }
         }
@@ -241,14 +244,15 @@ impl IdpRepo for SqlStore {
         let sql = format!("SELECT {IDP_COLS} FROM idps WHERE org_id = $1 ORDER BY created, id");
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(org.as_str())
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         self.idps_from_rows(org, &rows).await
     }
 
     async fn delete_idp(&self, org: &OrgId, id: &IdpId) -> StoreResult<bool> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut lease = self.conn().await?;
+        let mut tx = lease.begin().await.map_err(map_err)?;
         for sql in [
             "DELETE FROM idp_trust_refs WHERE org_id = $1 AND idp_id = $2",
             "DELETE FROM idp_user_links WHERE org_id = $1 AND idp_id = $2",
@@ -282,7 +286,7 @@ impl IdpRepo for SqlStore {
         .bind(&k.x5t_s256)
         .bind(k.created.0)
         .bind(k.expires_at.map(|t| t.0))
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -294,7 +298,7 @@ impl IdpRepo for SqlStore {
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(kid)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(key_from_row).transpose()
@@ -317,7 +321,7 @@ impl IdpRepo for SqlStore {
                     .bind(org.as_str())
                     .bind(after)
                     .bind(limit)
-                    .fetch_all(self.pool())
+                    .fetch_all(&mut *self.conn().await?)
                     .await
             }
             None => {
@@ -328,7 +332,7 @@ impl IdpRepo for SqlStore {
                 sqlx::query(AssertSqlSafe(sql))
                     .bind(org.as_str())
                     .bind(limit)
-                    .fetch_all(self.pool())
+                    .fetch_all(&mut *self.conn().await?)
                     .await
             }
         }
@@ -337,7 +341,8 @@ impl IdpRepo for SqlStore {
     }
 
     async fn delete_idp_key(&self, org: &OrgId, kid: &str) -> StoreResult<IdpKeyDelete> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut lease = self.conn().await?;
+        let mut tx = lease.begin().await.map_err(map_err)?;
         let r = sqlx::query(
             "DELETE FROM idp_credentials_keys WHERE org_id = $1 AND kid = $2 AND NOT EXISTS \
              (SELECT 1 FROM idp_trust_refs WHERE org_id = $1 AND kid = $2)",

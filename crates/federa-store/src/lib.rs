@@ -10,6 +10,7 @@ mod error;
 mod factors;
 mod groups;
 mod idps;
+mod lane;
 mod logs;
 mod orgs;
 mod sessions;
@@ -20,6 +21,7 @@ use federa_core::ports::{Store, StoreError, StoreResult};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::map_err;
@@ -81,6 +83,8 @@ pub fn sqlite_url_for_dir(data_dir: &Path) -> Result<String, StoreError> {
 pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
+    /// On SQLite, the connections store calls run on (see [`lane`]); None on PostgreSQL.
+    lane: Option<Arc<lane::Lane>>,
 }
 
 impl SqlStore {
@@ -109,12 +113,25 @@ impl SqlStore {
             .connect(url)
             .await
             .map_err(|e| StoreError::Backend(format!("cannot connect: {e}")))?;
+        let mut lane = None;
         if backend == Backend::Sqlite {
             pool.execute("PRAGMA journal_mode = WAL")
                 .await
                 .map_err(map_err)?;
+            // An in-memory database is private to its connection: it stays on the pool.
+            if !(url.contains(":memory:") || url.contains("mode=memory")) {
+                lane = Some(
+                    lane::Lane::open(url, max_connections as usize)
+                        .await
+                        .map_err(|e| StoreError::Backend(format!("cannot connect: {e}")))?,
+                );
+            }
         }
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            lane,
+        })
     }
 
     /// Applies pending migrations for this backend.
@@ -142,11 +159,20 @@ impl SqlStore {
 
     /// Closes the pool.
     pub async fn close(&self) {
+        if let Some(l) = &self.lane {
+            l.close();
+        }
         self.pool.close().await;
     }
 
-    pub(crate) fn pool(&self) -> &AnyPool {
-        &self.pool
+    /// A connection for one store call: a lane connection on SQLite, a pooled one otherwise.
+    pub(crate) async fn conn(&self) -> StoreResult<lane::Lease<'_>> {
+        match &self.lane {
+            Some(l) => l.lease().await,
+            None => Ok(lane::Lease::Pool(
+                self.pool.acquire().await.map_err(map_err)?,
+            )),
+        }
     }
 }
 

@@ -5,10 +5,12 @@
 
 use crate::SqlStore;
 use crate::error::{corrupt, map_err};
+use crate::lane::{Stmt, Val};
 use federa_core::ports::{LogRepo, StoreError, StoreResult};
 use federa_core::service::ratelimit::RateWindow;
 use federa_core::service::syslog::{LogCursor, LogEntry, LogEvent, LogFilter, LogQuery, SortOrder};
 use federa_types::{OrgId, Timestamp};
+use sqlx::Connection as _;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 use std::collections::BTreeSet;
@@ -56,12 +58,22 @@ pub(crate) async fn insert_events(
     conn: &mut sqlx::AnyConnection,
     events: &[LogEvent],
 ) -> StoreResult<()> {
+    for stmt in event_inserts(events)? {
+        stmt.execute(&mut *conn).await.map_err(map_err)?;
+    }
+    Ok(())
+}
+
+/// The statements of [`insert_events`], for a caller that runs them in its own batch.
+pub(crate) fn event_inserts(events: &[LogEvent]) -> StoreResult<Vec<Stmt>> {
+    let mut stmts = Vec::new();
     for chunk in events.chunks(EVENTS_PER_STATEMENT) {
         let mut sql = String::from(
             "INSERT INTO log_events (uuid, org_id, published, event_type, severity, outcome_result, actor_id, \
              search_text, body) VALUES ",
         );
-        for i in 0..chunk.len() {
+        let mut vals = Vec::with_capacity(chunk.len() * 9);
+        for (i, e) in chunk.iter().enumerate() {
             let n = i * 9;
             if i > 0 {
                 sql.push_str(", ");
@@ -74,22 +86,20 @@ pub(crate) async fn insert_events(
                 sql.push_str(&format!("${}", n + k));
             }
             sql.push(')');
-        }
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for e in chunk {
             let body = serde_json::to_string(e).map_err(|err| corrupt("log event", err))?;
-            q = q
-                .bind(e.uuid.clone())
-                .bind(e.org_id.as_str().to_string())
-                .bind(e.published.millis())
-                .bind(e.event_type.clone())
-                .bind(e.severity.as_str().to_string())
-                .bind(e.outcome_result.as_str().to_string())
-                .bind(e.actor.id.clone())
-                .bind(e.search_text())
-                .bind(body);
+            vals.extend([
+                Val::from(&e.uuid),
+                Val::from(e.org_id.as_str()),
+                Val::from(e.published.millis()),
+                Val::from(&e.event_type),
+                Val::from(e.severity.as_str()),
+                Val::from(e.outcome_result.as_str()),
+                Val::from(e.actor.id.clone()),
+                Val::from(e.search_text()),
+                Val::from(body),
+            ]);
         }
-        q.execute(&mut *conn).await.map_err(map_err)?;
+        stmts.push(Stmt::new(sql, vals));
         let targets: Vec<(&LogEvent, &str)> = chunk
             .iter()
             .flat_map(|e| {
@@ -102,22 +112,21 @@ pub(crate) async fn insert_events(
         }
         let mut sql =
             String::from("INSERT INTO log_event_targets (org_id, event_uuid, target_id) VALUES ");
-        for i in 0..targets.len() {
+        let mut vals = Vec::with_capacity(targets.len() * 3);
+        for (i, (e, t)) in targets.into_iter().enumerate() {
             if i > 0 {
                 sql.push_str(", ");
             }
             sql.push_str(&format!("(${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3));
+            vals.extend([
+                Val::from(e.org_id.as_str()),
+                Val::from(&e.uuid),
+                Val::from(t),
+            ]);
         }
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for (e, t) in targets {
-            q = q
-                .bind(e.org_id.as_str().to_string())
-                .bind(e.uuid.clone())
-                .bind(t.to_string());
-        }
-        q.execute(&mut *conn).await.map_err(map_err)?;
+        stmts.push(Stmt::new(sql, vals));
     }
-    Ok(())
+    Ok(stmts)
 }
 
 #[async_trait::async_trait]
@@ -125,10 +134,11 @@ impl LogRepo for SqlStore {
     async fn insert_log_event(&self, e: &LogEvent) -> StoreResult<()> {
         if e.targets.is_empty() {
             // One statement: atomic without a transaction.
-            let mut conn = self.pool().acquire().await.map_err(map_err)?;
+            let mut conn = self.conn().await?;
             return insert_events(&mut conn, std::slice::from_ref(e)).await;
         }
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut lease = self.conn().await?;
+        let mut tx = lease.begin().await.map_err(map_err)?;
         insert_events(&mut tx, std::slice::from_ref(e)).await?;
         tx.commit().await.map_err(map_err)
     }
@@ -197,12 +207,16 @@ impl LogRepo for SqlStore {
                 Param::Text(v) => query.bind(v),
             };
         }
-        let rows = query.fetch_all(self.pool()).await.map_err(map_err)?;
+        let rows = query
+            .fetch_all(&mut *self.conn().await?)
+            .await
+            .map_err(map_err)?;
         rows.iter().map(entry_from_row).collect()
     }
 
     async fn purge_log_events(&self, org: &OrgId, before: Timestamp) -> StoreResult<u64> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut lease = self.conn().await?;
+        let mut tx = lease.begin().await.map_err(map_err)?;
         sqlx::query(
             "DELETE FROM log_event_targets WHERE org_id = $1 AND event_uuid IN \
              (SELECT uuid FROM log_events WHERE org_id = $1 AND published < $2)",
@@ -275,7 +289,10 @@ impl LogRepo for SqlStore {
         for k in keys {
             q = q.bind(k.clone());
         }
-        let rows = q.fetch_all(self.pool()).await.map_err(map_err)?;
+        let rows = q
+            .fetch_all(&mut *self.conn().await?)
+            .await
+            .map_err(map_err)?;
         let mut by_key = std::collections::HashMap::new();
         for row in &rows {
             let key: String = row.try_get("rl_key").map_err(map_err)?;
@@ -300,7 +317,7 @@ impl LogRepo for SqlStore {
         sqlx::query("DELETE FROM rate_limits WHERE org_id = $1 AND rl_key = $2")
             .bind(org.as_str())
             .bind(key)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         Ok(())
@@ -310,7 +327,7 @@ impl LogRepo for SqlStore {
         let r = sqlx::query("DELETE FROM rate_limits WHERE org_id = $1 AND window_end <= $2")
             .bind(org.as_str())
             .bind(before.millis())
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         Ok(r.rows_affected())

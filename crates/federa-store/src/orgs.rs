@@ -5,6 +5,7 @@ use crate::error::{corrupt, map_err};
 use federa_core::model::{ApiToken, Engine, Org, OrgDefaults};
 use federa_core::ports::{OrgRepo, StoreError, StoreResult, TokenRepo};
 use federa_types::{ApiTokenId, OrgId, Timestamp};
+use sqlx::Connection as _;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -14,7 +15,7 @@ async fn load_org(store: &SqlStore, row: AnyRow) -> StoreResult<Org> {
     let hosts: Vec<String> =
         sqlx::query_scalar("SELECT host FROM org_hosts WHERE org_id = $1 ORDER BY host")
             .bind(&id)
-            .fetch_all(store.pool())
+            .fetch_all(&mut *store.conn().await?)
             .await
             .map_err(map_err)?;
     Ok(Org {
@@ -62,7 +63,8 @@ impl OrgRepo for SqlStore {
         first_token: Option<&ApiToken>,
         defaults: &OrgDefaults,
     ) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut lease = self.conn().await?;
+        let mut tx = lease.begin().await.map_err(map_err)?;
         sqlx::query("INSERT INTO orgs (id, name, engine, created) VALUES ($1, $2, $3, $4)")
             .bind(org.id.as_str())
             .bind(&org.name)
@@ -105,7 +107,7 @@ impl OrgRepo for SqlStore {
             "SELECT o.id, o.name, o.engine, o.created FROM orgs o JOIN org_hosts h ON h.org_id = o.id WHERE h.host = $1",
         )
         .bind(host)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         match row {
@@ -117,7 +119,7 @@ impl OrgRepo for SqlStore {
     async fn org_by_id(&self, id: &OrgId) -> StoreResult<Option<Org>> {
         let row = sqlx::query("SELECT id, name, engine, created FROM orgs WHERE id = $1")
             .bind(id.as_str())
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         match row {
@@ -128,7 +130,7 @@ impl OrgRepo for SqlStore {
 
     async fn list_orgs(&self) -> StoreResult<Vec<Org>> {
         let rows = sqlx::query("SELECT id, name, engine, created FROM orgs ORDER BY id")
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         let mut out = Vec::with_capacity(rows.len());
@@ -140,7 +142,7 @@ impl OrgRepo for SqlStore {
 
     async fn count_orgs(&self) -> StoreResult<i64> {
         sqlx::query_scalar("SELECT COUNT(*) FROM orgs")
-            .fetch_one(self.pool())
+            .fetch_one(&mut *self.conn().await?)
             .await
             .map_err(map_err)
     }
@@ -149,19 +151,21 @@ impl OrgRepo for SqlStore {
 #[async_trait::async_trait]
 impl TokenRepo for SqlStore {
     async fn create_token(&self, token: &ApiToken) -> StoreResult<()> {
-        insert_token(self.pool(), token).await.map_err(|e| match e {
-            StoreError::MissingReference(_) => {
-                StoreError::MissingReference(format!("org '{}'", token.org_id))
-            }
-            other => other,
-        })
+        insert_token(&mut *self.conn().await?, token)
+            .await
+            .map_err(|e| match e {
+                StoreError::MissingReference(_) => {
+                    StoreError::MissingReference(format!("org '{}'", token.org_id))
+                }
+                other => other,
+            })
     }
 
     async fn token_by_hash(&self, org: &OrgId, token_hash: &str) -> StoreResult<Option<ApiToken>> {
         let row = sqlx::query("SELECT id, org_id, name, token_hash, created FROM api_tokens WHERE org_id = $1 AND token_hash = $2")
             .bind(org.as_str())
             .bind(token_hash)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(token_from_row).transpose()

@@ -2,6 +2,7 @@
 
 use crate::SqlStore;
 use crate::error::{corrupt, map_err};
+use crate::lane::{Batch, BatchError, Stmt, Val};
 use federa_core::model::session::{Session, StoredFlow};
 use federa_core::ports::{SessionRepo, SignInCommit, StoreError, StoreResult};
 use federa_types::{IdpId, OrgId, Timestamp, UserId};
@@ -38,51 +39,52 @@ fn json_text<T: serde::Serialize>(v: &T) -> StoreResult<String> {
         .map_err(|e| federa_core::ports::StoreError::Backend(format!("cannot encode: {e}")))
 }
 
-/// Inserts a session row.
-async fn insert_session<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
-    ex: E,
-    s: &Session,
-) -> StoreResult<()> {
-    sqlx::query(
+/// The statement inserting a session row.
+fn session_insert(s: &Session) -> StoreResult<Stmt> {
+    Ok(Stmt::new(
         "INSERT INTO sessions (id_hash, public_id, org_id, user_id, status, csrf, created, last_active, idle_ms, expires_at, verifications, idp_id) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(&s.id_hash)
-    .bind(&s.public_id)
-    .bind(s.org_id.as_str())
-    .bind(s.user_id.as_str())
-    .bind(&s.status)
-    .bind(&s.csrf)
-    .bind(s.created.0)
-    .bind(s.last_active.0)
-    .bind(s.idle_ms)
-    .bind(s.expires_at.0)
-    .bind(json_text(&s.verifications)?)
-    .bind(s.idp_id.as_ref().map(|i| i.as_str().to_string()))
-    .execute(ex)
-    .await
-    .map_err(map_err)?;
-    Ok(())
+        vec![
+            Val::from(&s.id_hash),
+            Val::from(&s.public_id),
+            Val::from(s.org_id.as_str()),
+            Val::from(s.user_id.as_str()),
+            Val::from(&s.status),
+            Val::from(&s.csrf),
+            Val::from(s.created.0),
+            Val::from(s.last_active.0),
+            Val::from(s.idle_ms),
+            Val::from(s.expires_at.0),
+            Val::from(json_text(&s.verifications)?),
+            Val::from(s.idp_id.as_ref().map(|i| i.as_str().to_string())),
+        ],
+    ))
 }
 
 #[async_trait::async_trait]
 impl SessionRepo for SqlStore {
     async fn create_flow(&self, f: &StoredFlow) -> StoreResult<()> {
-        // Expired flows are removed here, opportunistically.
-        sqlx::query("DELETE FROM signin_flows WHERE expires_at < $1")
-            .bind(f.created.0)
-            .execute(self.pool())
+        // Expired flows are removed here, opportunistically, in the same round trip.
+        let mut batch = Batch::new();
+        batch.push(
+            "DELETE FROM signin_flows WHERE expires_at < $1",
+            vec![f.created.0.into()],
+        );
+        batch.push(
+            "INSERT INTO signin_flows (id_hash, org_id, created, expires_at, state) VALUES ($1, $2, $3, $4, $5)",
+            vec![
+                Val::from(&f.id_hash),
+                Val::from(f.org_id.as_str()),
+                Val::from(f.created.0),
+                Val::from(f.expires_at.0),
+                Val::from(f.state.to_string()),
+            ],
+        );
+        let mut lease = self.conn().await?;
+        batch
+            .run(&mut lease)
             .await
-            .map_err(map_err)?;
-        sqlx::query("INSERT INTO signin_flows (id_hash, org_id, created, expires_at, state) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&f.id_hash)
-            .bind(f.org_id.as_str())
-            .bind(f.created.0)
-            .bind(f.expires_at.0)
-            .bind(f.state.to_string())
-            .execute(self.pool())
-            .await
-            .map_err(map_err)?;
+            .map_err(BatchError::into_store)?;
         Ok(())
     }
 
@@ -96,7 +98,7 @@ impl SessionRepo for SqlStore {
             .bind(org.as_str())
             .bind(id_hash)
             .bind(now.0)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         let Some(r) = row else { return Ok(None) };
@@ -116,7 +118,7 @@ impl SessionRepo for SqlStore {
             .bind(&f.id_hash)
             .bind(f.state.to_string())
             .bind(f.expires_at.0)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
@@ -129,7 +131,7 @@ impl SessionRepo for SqlStore {
             .bind(&f.id_hash)
             .bind(f.state.to_string())
             .bind(f.expires_at.0)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
@@ -139,14 +141,18 @@ impl SessionRepo for SqlStore {
         sqlx::query("DELETE FROM signin_flows WHERE org_id = $1 AND id_hash = $2")
             .bind(org.as_str())
             .bind(id_hash)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         Ok(())
     }
 
     async fn create_session(&self, s: &Session) -> StoreResult<()> {
-        insert_session(self.pool(), s).await
+        session_insert(s)?
+            .execute(&mut *self.conn().await?)
+            .await
+            .map_err(map_err)?;
+        Ok(())
     }
 
     async fn session_by_hash(&self, org: &OrgId, id_hash: &str) -> StoreResult<Option<Session>> {
@@ -154,7 +160,7 @@ impl SessionRepo for SqlStore {
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(id_hash)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(session_from_row).transpose()
@@ -175,7 +181,7 @@ impl SessionRepo for SqlStore {
         .bind(s.expires_at.0)
         .bind(json_text(&s.verifications)?)
         .bind(s.idp_id.as_ref().map(|i| i.as_str().to_string()))
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
@@ -185,7 +191,7 @@ impl SessionRepo for SqlStore {
         sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND id_hash = $2")
             .bind(org.as_str())
             .bind(id_hash)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         Ok(())
@@ -195,7 +201,7 @@ impl SessionRepo for SqlStore {
         sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND user_id = $2")
             .bind(org.as_str())
             .bind(user.as_str())
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         Ok(())
@@ -211,30 +217,46 @@ impl SessionRepo for SqlStore {
                 "sign-in commit names rows of another org or user".into(),
             ));
         }
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
-        insert_session(&mut *tx, c.session).await?;
-        crate::logs::insert_events(&mut tx, c.events).await?;
-        if let Some(u) = c.user
-            && !crate::users::update_user_row(&mut *tx, u).await?
-        {
-            return Err(StoreError::MissingReference("user".into()));
+        // One transaction, and on SQLite one round trip (lane::Batch). A user deleted
+        // meanwhile fails the session insert (foreign key) and so the whole batch.
+        let mut batch = Batch::new();
+        batch.add(session_insert(c.session)?);
+        for stmt in crate::logs::event_inserts(c.events)? {
+            batch.add(stmt);
         }
+        let user_stmt = match c.user {
+            Some(u) => Some(batch.add(crate::users::user_update(u)?)),
+            None => None,
+        };
         if let Some(hash) = c.flow_hash {
-            sqlx::query("DELETE FROM signin_flows WHERE org_id = $1 AND id_hash = $2")
-                .bind(c.org.as_str())
-                .bind(hash)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
+            batch.push(
+                "DELETE FROM signin_flows WHERE org_id = $1 AND id_hash = $2",
+                vec![c.org.as_str().into(), hash.into()],
+            );
         }
         if let Some(hash) = c.replaced_session {
-            sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND id_hash = $2")
-                .bind(c.org.as_str())
-                .bind(hash)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
+            batch.push(
+                "DELETE FROM sessions WHERE org_id = $1 AND id_hash = $2",
+                vec![c.org.as_str().into(), hash.into()],
+            );
         }
-        tx.commit().await.map_err(map_err)
+        let mut lease = self.conn().await?;
+        let done = batch.run(&mut lease).await.map_err(|e| {
+            let failed_user = Some(e.index) == user_stmt;
+            let err = e.into_store();
+            if failed_user {
+                crate::users::login_conflict(err)
+            } else {
+                err
+            }
+        })?;
+        if let Some(i) = user_stmt
+            && done.affected.get(i) != Some(&1)
+        {
+            // Unreachable while the session's foreign key holds (checked above: same org and
+            // user); reported rather than assumed.
+            return Err(StoreError::MissingReference("user".into()));
+        }
+        Ok(())
     }
 }

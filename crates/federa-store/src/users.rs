@@ -3,10 +3,12 @@
 
 use crate::SqlStore;
 use crate::error::{corrupt, map_err};
+use crate::lane::{Stmt, Val};
 use federa_core::model::{User, UserProfile, UserQuery, UserSearch, UserStatus};
 use federa_core::page::PageRequest;
 use federa_core::ports::{StoreError, StoreResult, UserRepo};
 use federa_types::{GroupId, OrgId, Secret, Timestamp, UserId};
+use sqlx::Connection as _;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
@@ -65,7 +67,7 @@ fn profile_json(p: &UserProfile) -> StoreResult<String> {
     serde_json::to_string(p).map_err(|e| StoreError::Backend(format!("cannot encode profile: {e}")))
 }
 
-fn login_conflict(e: StoreError) -> StoreError {
+pub(crate) fn login_conflict(e: StoreError) -> StoreError {
     match e {
         StoreError::Conflict(_) => StoreError::Conflict("login".into()),
         other => other,
@@ -77,38 +79,46 @@ pub(crate) async fn update_user_row<'e, E: sqlx::Executor<'e, Database = sqlx::A
     ex: E,
     u: &User,
 ) -> StoreResult<bool> {
-    let r = sqlx::query(
+    let n = user_update(u)?
+        .execute(ex)
+        .await
+        .map_err(|e| login_conflict(map_err(e)))?;
+    Ok(n == 1)
+}
+
+/// The statement of [`update_user_row`] (a unique violation on it is a login conflict).
+pub(crate) fn user_update(u: &User) -> StoreResult<Stmt> {
+    Ok(Stmt::new(
         "UPDATE users SET status = $3, login = $4, login_lower = $5, email_lower = $6, first_name_lower = $7, \
          last_name_lower = $8, profile = $9, password_hash = $10, activated = $11, status_changed = $12, \
          last_login = $13, last_updated = $14, password_changed = $15, failed_logins = $16 \
          WHERE org_id = $1 AND id = $2",
-    )
-    .bind(u.org_id.as_str())
-    .bind(u.id.as_str())
-    .bind(u.status.as_str())
-    .bind(&u.profile.login)
-    .bind(u.profile.login.to_lowercase())
-    .bind(u.profile.email.to_lowercase())
-    .bind(lower(&u.profile.first_name))
-    .bind(lower(&u.profile.last_name))
-    .bind(profile_json(&u.profile)?)
-    .bind(u.password_hash.as_ref().map(|h| h.expose().clone()))
-    .bind(u.activated.map(|t| t.0))
-    .bind(u.status_changed.map(|t| t.0))
-    .bind(u.last_login.map(|t| t.0))
-    .bind(u.last_updated.0)
-    .bind(u.password_changed.map(|t| t.0))
-    .bind(u.failed_logins)
-    .execute(ex)
-    .await
-    .map_err(|e| login_conflict(map_err(e)))?;
-    Ok(r.rows_affected() == 1)
+        vec![
+            Val::from(u.org_id.as_str()),
+            Val::from(u.id.as_str()),
+            Val::from(u.status.as_str()),
+            Val::from(&u.profile.login),
+            Val::from(u.profile.login.to_lowercase()),
+            Val::from(u.profile.email.to_lowercase()),
+            Val::from(lower(&u.profile.first_name)),
+            Val::from(lower(&u.profile.last_name)),
+            Val::from(profile_json(&u.profile)?),
+            Val::from(u.password_hash.as_ref().map(|h| h.expose().clone())),
+            Val::from(u.activated.map(|t| t.0)),
+            Val::from(u.status_changed.map(|t| t.0)),
+            Val::from(u.last_login.map(|t| t.0)),
+            Val::from(u.last_updated.0),
+            Val::from(u.password_changed.map(|t| t.0)),
+            Val::from(u.failed_logins),
+        ],
+    ))
 }
 
 #[async_trait::async_trait]
 impl UserRepo for SqlStore {
     async fn create_user(&self, u: &User, groups: &[GroupId]) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut lease = self.conn().await?;
+        let mut tx = lease.begin().await.map_err(map_err)?;
         sqlx::query(
             "INSERT INTO users (id, org_id, status, login, login_lower, email_lower, first_name_lower, last_name_lower, \
              profile, password_hash, created, activated, status_changed, last_login, last_updated, password_changed, failed_logins) \
@@ -163,7 +173,7 @@ impl UserRepo for SqlStore {
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(id.as_str())
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(user_from_row).transpose()
@@ -176,7 +186,7 @@ impl UserRepo for SqlStore {
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(login.to_lowercase())
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(user_from_row).transpose()
@@ -234,16 +244,20 @@ impl UserRepo for SqlStore {
         for p in &params {
             q = q.bind(p.as_str());
         }
-        let rows = q.fetch_all(self.pool()).await.map_err(map_err)?;
+        let rows = q
+            .fetch_all(&mut *self.conn().await?)
+            .await
+            .map_err(map_err)?;
         rows.iter().map(user_from_row).collect()
     }
 
     async fn update_user(&self, u: &User) -> StoreResult<bool> {
-        update_user_row(self.pool(), u).await
+        update_user_row(&mut *self.conn().await?, u).await
     }
 
     async fn delete_user(&self, org: &OrgId, id: &UserId) -> StoreResult<bool> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut lease = self.conn().await?;
+        let mut tx = lease.begin().await.map_err(map_err)?;
         sqlx::query("DELETE FROM group_members WHERE org_id = $1 AND user_id = $2")
             .bind(org.as_str())
             .bind(id.as_str())

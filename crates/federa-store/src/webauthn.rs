@@ -10,6 +10,7 @@ use federa_core::ports::{
     WebauthnUse,
 };
 use federa_types::{FactorId, OrgId, Timestamp, UserId};
+use sqlx::Connection as _;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
@@ -76,7 +77,8 @@ impl WebauthnRepo for SqlStore {
         c: &WebauthnCeremony,
         prune_before: Timestamp,
     ) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut lease = self.conn().await?;
+        let mut tx = lease.begin().await.map_err(map_err)?;
         sqlx::query("DELETE FROM webauthn_ceremonies WHERE org_id = $1 AND expires_at < $2")
             .bind(c.org_id.as_str())
             .bind(prune_before.0)
@@ -114,14 +116,15 @@ impl WebauthnRepo for SqlStore {
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(id_hash)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(ceremony_from_row).transpose()
     }
 
     async fn create_webauthn_credential(&self, c: &WebauthnCredential) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut lease = self.conn().await?;
+        let mut tx = lease.begin().await.map_err(map_err)?;
         // The user must belong to the same org: checked here, not only by the foreign key.
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE org_id = $1 AND id = $2")
             .bind(c.org_id.as_str())
@@ -173,7 +176,7 @@ impl WebauthnRepo for SqlStore {
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(user.as_str())
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         rows.iter().map(credential_from_row).collect()
@@ -191,7 +194,7 @@ impl WebauthnRepo for SqlStore {
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(credential_id)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(credential_from_row).transpose()
@@ -215,7 +218,7 @@ impl WebauthnRepo for SqlStore {
         .bind(org.as_str())
         .bind(id.as_str())
         .bind(u.expected_sign_count)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(done.rows_affected() == 1)
@@ -233,7 +236,7 @@ impl WebauthnRepo for SqlStore {
         .bind(org.as_str())
         .bind(user.as_str())
         .bind(id.as_str())
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
         Ok(done.rows_affected() == 1)

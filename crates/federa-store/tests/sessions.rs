@@ -371,3 +371,101 @@ contract_test!(
     sign_in_commit_is_all_or_nothing_test,
     sign_in_commit_is_all_or_nothing
 );
+
+/// A sign-in commit whose user update fails after the session and events were written (the
+/// login now clashes with another user's) leaves nothing behind: no session, no events, the
+/// flow still there; the failure is the login conflict.
+async fn sign_in_commit_failing_late_writes_nothing(db: &TestDb) {
+    use federa_core::model::session::StoredFlow;
+    use federa_core::ports::{SignInCommit, StoreError};
+    use federa_core::service::syslog::{self, LogEventInput, LogListParams};
+    let (ctx, _clock, org, user) = setup(db).await;
+    let other = users::NewUser {
+        profile: federa_core::model::UserProfile {
+            login: "taken@a.test".into(),
+            email: "taken@a.test".into(),
+            ..Default::default()
+        },
+        password: None,
+        group_ids: vec![],
+    };
+    users::create(&ctx, &org.id, other, true).await.unwrap();
+    let now = ctx.clock.now();
+    let flow = StoredFlow {
+        id_hash: sessions::hash_token("late-flow"),
+        org_id: org.id.clone(),
+        created: now,
+        expires_at: now.plus_millis(60_000),
+        state: serde_json::json!({}),
+    };
+    ctx.store.create_flow(&flow).await.unwrap();
+    let (cookie, session) = sessions::new_session(&ctx, &org.id, &user, vec![], None, None);
+    let mut u = users::get(&ctx, &org.id, user.as_str()).await.unwrap();
+    u.profile.login = "taken@a.test".into();
+    let events =
+        vec![syslog::prepare(&ctx, &org.id, LogEventInput::new("test.late", "m")).unwrap()];
+    let commit = SignInCommit {
+        org: &org.id,
+        session: &session,
+        events: &events,
+        user: Some(&u),
+        flow_hash: Some(&flow.id_hash),
+        replaced_session: None,
+    };
+    let err = ctx.store.commit_sign_in(&commit).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(what) if what == "login"),
+        "{err:?}"
+    );
+    assert!(
+        sessions::current(&ctx, &org.id, Some(cookie.expose()))
+            .await
+            .unwrap()
+            .is_none(),
+        "no session"
+    );
+    assert!(
+        ctx.store
+            .flow_by_hash(&org.id, &flow.id_hash, now)
+            .await
+            .unwrap()
+            .is_some(),
+        "the flow is kept"
+    );
+    let listed = syslog::list(&ctx, &org.id, &LogListParams::default())
+        .await
+        .unwrap();
+    assert!(
+        !listed
+            .page
+            .items
+            .iter()
+            .any(|e| e.event_type == "test.late"),
+        "no event"
+    );
+    // The store is usable afterwards (on SQLite: the connection left no transaction open).
+    let u = users::get(&ctx, &org.id, user.as_str()).await.unwrap();
+    assert_eq!(u.profile.login, "s@a.test");
+    let (c2, s2) = sessions::new_session(&ctx, &org.id, &user, vec![], None, None);
+    ctx.store
+        .commit_sign_in(&SignInCommit {
+            org: &org.id,
+            session: &s2,
+            events: &events,
+            user: None,
+            flow_hash: Some(&flow.id_hash),
+            replaced_session: None,
+        })
+        .await
+        .unwrap();
+    assert!(
+        sessions::current(&ctx, &org.id, Some(c2.expose()))
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+contract_test!(
+    sign_in_commit_failing_late_writes_nothing_test,
+    sign_in_commit_failing_late_writes_nothing
+);
