@@ -55,11 +55,18 @@ impl std::fmt::Debug for Lane {
     }
 }
 
-/// Opens one SQLite connection with the store's pragmas.
-pub(crate) async fn open_sqlite(url: &str) -> Result<AnyConnection, sqlx::Error> {
-    let mut conn = AnyConnection::connect(url).await?;
+/// The per-connection settings of every SQLite connection the store opens (the pool's and the
+/// lane's): WAL-safe `synchronous = NORMAL`, and a 5 s wait for another writer's lock.
+pub(crate) async fn sqlite_pragmas(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
     conn.execute("PRAGMA synchronous = NORMAL").await?;
     conn.execute("PRAGMA busy_timeout = 5000").await?;
+    Ok(())
+}
+
+/// Opens one SQLite connection with the store's pragmas.
+async fn open_sqlite(url: &str) -> Result<AnyConnection, sqlx::Error> {
+    let mut conn = AnyConnection::connect(url).await?;
+    sqlite_pragmas(&mut conn).await?;
     Ok(conn)
 }
 

@@ -102,11 +102,7 @@ impl SqlStore {
             // found there rather than by the caller's query).
             opts = opts.test_before_acquire(false);
             opts = opts.after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    conn.execute("PRAGMA busy_timeout = 5000").await?;
-                    Ok(())
-                })
+                Box::pin(async move { lane::sqlite_pragmas(conn).await })
             });
         }
         let pool = opts

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use federa_core::model::Engine;
+use federa_core::model::session::StoredFlow;
 use federa_core::service::{orgs, sessions, users};
 use federa_policy::sign_on::SessionSettings;
 use federa_testkit::{TestDb, contract_test};
@@ -36,6 +37,20 @@ async fn setup(
     };
     let u = users::create(&ctx, &org.id, input, true).await.unwrap();
     (ctx, clock, org, u.id)
+}
+
+/// A sign-in flow stored for `cookie`, expiring in a minute.
+async fn saved_flow(ctx: &federa_core::Ctx, org: &federa_types::OrgId, cookie: &str) -> StoredFlow {
+    let now = ctx.clock.now();
+    let flow = StoredFlow {
+        id_hash: sessions::hash_token(cookie),
+        org_id: org.clone(),
+        created: now,
+        expires_at: now.plus_millis(60_000),
+        state: serde_json::json!({}),
+    };
+    ctx.store.create_flow(&flow).await.unwrap();
+    flow
 }
 
 async fn idle_and_absolute_lifetimes(db: &TestDb) {
@@ -149,7 +164,6 @@ contract_test!(elevation_rotates_the_id_test, elevation_rotates_the_id);
 /// nothing afterwards, the new one finds the saved state, and another org's flow with the same
 /// old id cannot be moved.
 async fn rekey_moves_a_flow_to_its_new_id(db: &TestDb) {
-    use federa_core::model::session::StoredFlow;
     use federa_types::Clock;
     let (ctx, clock, org, _) = setup(db).await;
     let other = orgs::create(&ctx, "B", &["b.test".into()], Engine::Identity, "t")
@@ -242,7 +256,6 @@ contract_test!(
 /// order), the user's fields, the flow's and a replaced session's removal; rows of another org
 /// are refused with nothing written.
 async fn sign_in_commit_is_all_or_nothing(db: &TestDb) {
-    use federa_core::model::session::StoredFlow;
     use federa_core::ports::SignInCommit;
     use federa_core::service::syslog::{self, LogEventInput, LogListParams, LogTarget};
     let (ctx, _clock, org, user) = setup(db).await;
@@ -251,14 +264,7 @@ async fn sign_in_commit_is_all_or_nothing(db: &TestDb) {
         .unwrap()
         .org;
     let now = ctx.clock.now();
-    let flow = StoredFlow {
-        id_hash: sessions::hash_token("flow-cookie"),
-        org_id: org.id.clone(),
-        created: now,
-        expires_at: now.plus_millis(60_000),
-        state: serde_json::json!({}),
-    };
-    ctx.store.create_flow(&flow).await.unwrap();
+    let flow = saved_flow(&ctx, &org.id, "flow-cookie").await;
     let (old_cookie, old) = sessions::create(&ctx, &org.id, &user, vec![], None, None)
         .await
         .unwrap();
@@ -376,7 +382,6 @@ contract_test!(
 /// login now clashes with another user's) leaves nothing behind: no session, no events, the
 /// flow still there; the failure is the login conflict.
 async fn sign_in_commit_failing_late_writes_nothing(db: &TestDb) {
-    use federa_core::model::session::StoredFlow;
     use federa_core::ports::{SignInCommit, StoreError};
     use federa_core::service::syslog::{self, LogEventInput, LogListParams};
     let (ctx, _clock, org, user) = setup(db).await;
@@ -391,14 +396,7 @@ async fn sign_in_commit_failing_late_writes_nothing(db: &TestDb) {
     };
     users::create(&ctx, &org.id, other, true).await.unwrap();
     let now = ctx.clock.now();
-    let flow = StoredFlow {
-        id_hash: sessions::hash_token("late-flow"),
-        org_id: org.id.clone(),
-        created: now,
-        expires_at: now.plus_millis(60_000),
-        state: serde_json::json!({}),
-    };
-    ctx.store.create_flow(&flow).await.unwrap();
+    let flow = saved_flow(&ctx, &org.id, "late-flow").await;
     let (cookie, session) = sessions::new_session(&ctx, &org.id, &user, vec![], None, None);
     let mut u = users::get(&ctx, &org.id, user.as_str()).await.unwrap();
     u.profile.login = "taken@a.test".into();
