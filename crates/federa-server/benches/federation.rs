@@ -24,10 +24,10 @@
 //!   2048-bit key on aws-lc-rs;
 //! - `callback_core`: `broker::oidc::callback` as the web handler calls it, for a flow and a
 //!   pending state made per iteration (untimed): state take, IdP load, code exchange (stub),
-//!   JWKS (cached after the first fetch through the stub), ID-token validation, replay cache,
-//!   SP key (opened once, cached), JWE decrypt, org features, trust rules, user resolution,
-//!   `signin::continue_federated` (policies; one transaction for the session, both System Log
-//!   events, the last-login time and the flow's removal). Must end in `BrokerOutcome::Done`
+//!   JWKS (cached after the first fetch through the stub), ID-token validation, SP key (opened
+//!   once, cached), JWE decrypt, org features, trust rules, user resolution,
+//!   `signin::continue_federated` (policies; one transaction for the ID token's replay record,
+//!   the session, both System Log events, the last-login time and the flow's removal). Must end in `BrokerOutcome::Done`
 //!   (ALLOW, no top-up);
 //! - `callback_http_oneshot`: the same through the complete router (`tower::ServiceExt::oneshot`
 //!   on `federa_web::router`): `GET /oauth2/v1/authorize/callback?code&state&iss` with the flow
@@ -39,6 +39,12 @@
 //! - `net_*` (outside the budget; diagnostic): the real outbound client (`HttpFetcher`, what the
 //!   server uses: one pooled client) fetching the spoke's JWKS over loopback from the running
 //!   server.
+//!
+//! - `callback CPU cost` (not criterion): the CPU time of all the process's threads (runtime,
+//!   blocking pool, SQLite workers, the caller) spent completing `FED_CPU_SIGNINS` callbacks,
+//!   `FED_CPU_CONCURRENCY` at a time, divided by their number: the cost a busy server pays per
+//!   sign-in, where `callback_core` is the latency of one alone (which includes waiting for
+//!   other threads to wake, a cost in time but not in CPU).
 //!
 //! At the end the tool prints a table of the criterion estimates (mean, median) with each stage
 //! as a multiple of `rsa2048_oaep_decrypt_raw`, and runs `openssl speed -seconds S rsa2048`.
@@ -61,7 +67,8 @@
 //! - `FED_PARTS` (`sp,load`); `FED_BACKENDS` (`sqlite,postgres`; PostgreSQL only when
 //!   `FEDERA_TEST_POSTGRES_URL` is set); `FED_SP_BACKENDS` (`sqlite`) for part 1;
 //! - part 1: `FED_MEASURE_SECONDS` (5), `FED_SPEED_SECONDS` (5; `0` skips `openssl speed`);
-//!   criterion's own arguments (a name filter) are honoured;
+//!   criterion's own arguments (a name filter) are honoured; `FED_CPU_SIGNINS` (600; `0`
+//!   skips the CPU-cost run), `FED_CPU_CONCURRENCY` (4);
 //! - part 2: `FED_LOAD_WORKERS` (`1,2`: server runtime threads), `FED_LOAD_SIGNINS` (600 per
 //!   timed pass), `FED_LOAD_WARMUP` (60), `FED_LOAD_BROWSERS` (8), `FED_LOAD_REPEAT` (3).
 //!
@@ -83,7 +90,7 @@ use federa_core::fetch::{Fetch, FetchError};
 use federa_core::model::app::AppInput;
 use federa_core::model::idp::IdpInput;
 use federa_core::model::{Engine, Org};
-use federa_core::ports::BrokerState;
+use federa_core::ports::{BrokerState, OnceMark};
 use federa_core::service::broker::{self, BrokerOutcome};
 use federa_core::service::idps::{self, Idp};
 use federa_core::service::sessions::{SESSION_COOKIE, hash_token, random_token};

@@ -4,9 +4,11 @@
 
 use crate::SqlStore;
 use crate::error::{corrupt, map_err};
+use crate::users::{USER_COLUMNS, user_from_row};
+use federa_core::model::User;
 use federa_core::ports::{BrokerRepo, BrokerState, StoreResult};
 use federa_types::{IdpId, OrgId, Timestamp, UserId};
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
 
 #[async_trait::async_trait]
 impl BrokerRepo for SqlStore {
@@ -61,26 +63,24 @@ impl BrokerRepo for SqlStore {
         }))
     }
 
-    async fn linked_user(
+    async fn linked_user_record(
         &self,
         org: &OrgId,
         idp: &IdpId,
         external_id: &str,
-    ) -> StoreResult<Option<UserId>> {
-        let row = sqlx::query(
-            "SELECT user_id FROM idp_user_links WHERE org_id = $1 AND idp_id = $2 AND external_id = $3",
-        )
-        .bind(org.as_str())
-        .bind(idp.as_str())
-        .bind(external_id)
-        .fetch_optional(&mut *self.conn().await?)
-        .await
-        .map_err(map_err)?;
-        row.map(|r| {
-            let u: String = r.try_get("user_id").map_err(map_err)?;
-            UserId::parse(&u).map_err(|e| corrupt("user id", e))
-        })
-        .transpose()
+    ) -> StoreResult<Option<User>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM idp_user_links l JOIN users u ON u.org_id = l.org_id AND u.id = l.user_id \
+             WHERE l.org_id = $1 AND l.idp_id = $2 AND l.external_id = $3"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(org.as_str())
+            .bind(idp.as_str())
+            .bind(external_id)
+            .fetch_optional(&mut *self.conn().await?)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(user_from_row).transpose()
     }
 
     async fn link_user(

@@ -4,7 +4,7 @@ use crate::SqlStore;
 use crate::error::{corrupt, map_err};
 use crate::lane::{Batch, BatchError, Stmt, Val};
 use federa_core::model::session::{Session, StoredFlow};
-use federa_core::ports::{SessionRepo, SignInCommit, StoreError, StoreResult};
+use federa_core::ports::{REPLAYED, SessionRepo, SignInCommit, StoreError, StoreResult};
 use federa_types::{IdpId, OrgId, Timestamp, UserId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -220,6 +220,31 @@ impl SessionRepo for SqlStore {
         // One transaction, and on SQLite one round trip (lane::Batch). A user deleted
         // meanwhile fails the session insert (foreign key) and so the whole batch.
         let mut batch = Batch::new();
+        // The single-use values first: an expired record is dropped, a live one makes the
+        // plain insert fail (unique key), which undoes the batch.
+        // (the session is created at commit time: its creation is "now" for the expiry test)
+        let now = c.session.created.0;
+        let mut once_stmts = Vec::with_capacity(c.once.len());
+        for m in c.once {
+            batch.push(
+                "DELETE FROM replay_cache WHERE org_id = $1 AND namespace = $2 AND item = $3 AND expires_at <= $4",
+                vec![
+                    c.org.as_str().into(),
+                    m.namespace.as_str().into(),
+                    m.key.as_str().into(),
+                    now.into(),
+                ],
+            );
+            once_stmts.push(batch.push(
+                "INSERT INTO replay_cache (org_id, namespace, item, expires_at) VALUES ($1, $2, $3, $4)",
+                vec![
+                    c.org.as_str().into(),
+                    m.namespace.as_str().into(),
+                    m.key.as_str().into(),
+                    m.expires_at.0.into(),
+                ],
+            ));
+        }
         batch.add(session_insert(c.session)?);
         for stmt in crate::logs::event_inserts(c.events)? {
             batch.add(stmt);
@@ -243,8 +268,11 @@ impl SessionRepo for SqlStore {
         let mut lease = self.conn().await?;
         let done = batch.run(&mut lease).await.map_err(|e| {
             let failed_user = Some(e.index) == user_stmt;
+            let replayed = once_stmts.contains(&e.index);
             let err = e.into_store();
-            if failed_user {
+            if replayed && matches!(err, StoreError::Conflict(_)) {
+                StoreError::Conflict(REPLAYED.into())
+            } else if failed_user {
                 crate::users::login_conflict(err)
             } else {
                 err

@@ -291,6 +291,7 @@ async fn sign_in_commit_is_all_or_nothing(db: &TestDb) {
         user: Some(&u),
         flow_hash: Some(&flow.id_hash),
         replaced_session: Some(&old.id_hash),
+        once: &[],
     };
     // Another org's view of the same writes is refused and writes nothing.
     let foreign = SignInCommit {
@@ -409,6 +410,7 @@ async fn sign_in_commit_failing_late_writes_nothing(db: &TestDb) {
         user: Some(&u),
         flow_hash: Some(&flow.id_hash),
         replaced_session: None,
+        once: &[],
     };
     let err = ctx.store.commit_sign_in(&commit).await.unwrap_err();
     assert!(
@@ -453,6 +455,7 @@ async fn sign_in_commit_failing_late_writes_nothing(db: &TestDb) {
             user: None,
             flow_hash: Some(&flow.id_hash),
             replaced_session: None,
+            once: &[],
         })
         .await
         .unwrap();
@@ -466,4 +469,90 @@ async fn sign_in_commit_failing_late_writes_nothing(db: &TestDb) {
 contract_test!(
     sign_in_commit_failing_late_writes_nothing_test,
     sign_in_commit_failing_late_writes_nothing
+);
+
+/// A sign-in commit records its single-use values with it: the first commit with a value
+/// succeeds; a second one with the same live value writes nothing at all (no session, no
+/// event, its flow kept) and fails naming `REPLAYED`; once the record has expired the value
+/// is taken again.
+async fn sign_in_commit_records_single_use_values(db: &TestDb) {
+    use federa_core::ports::{OnceMark, REPLAYED, SignInCommit, StoreError};
+    use federa_core::service::syslog::{self, LogEventInput, LogListParams};
+    let (ctx, clock, org, user) = setup(db).await;
+    let mark = OnceMark {
+        namespace: "idp-id-token".into(),
+        key: "token-hash-1".into(),
+        expires_at: ctx.clock.now().plus_millis(60_000),
+    };
+    let commit_with = |flow: &'static str, event: &'static str| {
+        let ctx = ctx.clone();
+        let org = org.id.clone();
+        let user = user.clone();
+        let mark = mark.clone();
+        async move {
+            let flow = saved_flow(&ctx, &org, flow).await;
+            let (cookie, session) = sessions::new_session(&ctx, &org, &user, vec![], None, None);
+            let events = vec![syslog::prepare(&ctx, &org, LogEventInput::new(event, "m")).unwrap()];
+            let r = ctx
+                .store
+                .commit_sign_in(&SignInCommit {
+                    org: &org,
+                    session: &session,
+                    events: &events,
+                    user: None,
+                    flow_hash: Some(&flow.id_hash),
+                    replaced_session: None,
+                    once: std::slice::from_ref(&mark),
+                })
+                .await;
+            let live = ctx
+                .store
+                .flow_by_hash(&org, &flow.id_hash, ctx.clock.now())
+                .await
+                .unwrap()
+                .is_some();
+            let signed_in = sessions::current(&ctx, &org, Some(cookie.expose()))
+                .await
+                .unwrap()
+                .is_some();
+            (r, live, signed_in)
+        }
+    };
+    let logged = |event: &'static str| {
+        let ctx = ctx.clone();
+        let org = org.id.clone();
+        async move {
+            syslog::list(&ctx, &org, &LogListParams::default())
+                .await
+                .unwrap()
+                .page
+                .items
+                .iter()
+                .any(|e| e.event_type == event)
+        }
+    };
+    let (r, flow_left, signed_in) = commit_with("once-1", "test.once.first").await;
+    r.unwrap();
+    assert!(!flow_left && signed_in, "the first commit is whole");
+    assert!(logged("test.once.first").await);
+
+    let (r, flow_left, signed_in) = commit_with("once-2", "test.once.replay").await;
+    let err = r.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(what) if what == REPLAYED),
+        "{err:?}"
+    );
+    assert!(flow_left, "the replay's flow is kept");
+    assert!(!signed_in, "no session for the replay");
+    assert!(!logged("test.once.replay").await, "no event for the replay");
+
+    // Past its expiry the record no longer blocks the value.
+    clock.advance(61_000);
+    let (r, flow_left, signed_in) = commit_with("once-3", "test.once.later").await;
+    r.unwrap();
+    assert!(!flow_left && signed_in);
+}
+contract_test!(
+    sign_in_commit_records_single_use_values_test,
+    sign_in_commit_records_single_use_values
 );

@@ -3,6 +3,7 @@
 //! an upstream account (IdP + subject) to a local user.
 
 use super::StoreResult;
+use crate::model::User;
 use async_trait::async_trait;
 use federa_types::{IdpId, OrgId, Timestamp, UserId};
 
@@ -35,13 +36,13 @@ pub trait BrokerRepo: Send + Sync {
         id_hash: &str,
         now: Timestamp,
     ) -> StoreResult<Option<BrokerState>>;
-    /// The local user linked to an upstream account.
-    async fn linked_user(
+    /// The local user linked to an upstream account, read with the link in one query.
+    async fn linked_user_record(
         &self,
         org: &OrgId,
         idp: &IdpId,
         external_id: &str,
-    ) -> StoreResult<Option<UserId>>;
+    ) -> StoreResult<Option<User>>;
     /// Links an upstream account to a local user (an existing link is kept).
     async fn link_user(
         &self,

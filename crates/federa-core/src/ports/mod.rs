@@ -19,7 +19,7 @@ pub use broker::{BrokerRepo, BrokerState};
 pub use factors::FactorRepo;
 pub use idps::{IdpKeyDelete, IdpRepo, StoredIdp, StoredIdpKey};
 pub use logs::LogRepo;
-pub use sessions::{SessionRepo, SignInCommit};
+pub use sessions::{OnceMark, REPLAYED, SessionRepo, SignInCommit};
 pub use webauthn::{CeremonyKind, WebauthnCeremony, WebauthnCredential, WebauthnRepo, WebauthnUse};
 
 use crate::model::{

@@ -23,6 +23,24 @@ pub struct SignInCommit<'a> {
     pub flow_hash: Option<&'a str>,
     /// A session this one replaces (step-up), to delete (by id hash).
     pub replaced_session: Option<&'a str>,
+    /// Single-use values the sign-in consumed (an upstream ID token, a SAML assertion id),
+    /// recorded with it: when one is already recorded and unexpired, nothing is written and the
+    /// commit fails with [`super::StoreError::Conflict`] naming [`REPLAYED`].
+    pub once: &'a [OnceMark],
+}
+
+/// What a [`super::StoreError::Conflict`] names when a single-use value was already used.
+pub const REPLAYED: &str = "single-use value";
+
+/// A single-use value to record (as `remember_once` does) within another write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnceMark {
+    /// Namespace (`idp-id-token`, `saml-assertion`...).
+    pub namespace: String,
+    /// The value (or its hash).
+    pub key: String,
+    /// Until when it counts as used.
+    pub expires_at: Timestamp,
 }
 
 #[async_trait]

@@ -408,18 +408,12 @@ async fn stage_inputs(sp: &Sp) -> StageInputs {
         "password and TOTP credited: {:?}",
         outcome.claims
     );
-    let uid = ctx
+    let user = ctx
         .store
-        .linked_user(&sp.world.hub_org.id, &sp.world.idp.id, &sp.world.spoke_user)
+        .linked_user_record(&sp.world.hub_org.id, &sp.world.idp.id, &sp.world.spoke_user)
         .await
         .unwrap()
         .expect("the first sign-in linked the hub user");
-    let user = ctx
-        .store
-        .user_by_id(&sp.world.hub_org.id, &uid)
-        .await
-        .unwrap()
-        .unwrap();
     let mut debug = serde_json::Map::new();
     debug.insert(
         "trustMode".into(),
@@ -462,7 +456,6 @@ pub(super) const PART1: &[&str] = &[
     "stage_03_code_exchange_stub",
     "stage_04_jwks_cached",
     "stage_05_validate_id_token",
-    "stage_06_replay_remember_once",
     "stage_07_sp_key_cached",
     "stage_08_jwe_decrypt",
     "stage_09_org_features",
@@ -642,25 +635,6 @@ pub(super) fn part1(c: &mut Criterion, rt: &tokio::runtime::Runtime, db: Db) {
             .unwrap()
         })
     });
-    g.bench_function("stage_06_replay_remember_once", |b| {
-        b.iter_batched(
-            || federa_core::system::sha256_hex(random_token(&ctx).as_bytes()),
-            |key| {
-                let now = ctx.clock.now();
-                assert!(
-                    rt.block_on(ctx.store.remember_once(
-                        &org.id,
-                        "idp-id-token",
-                        &key,
-                        Timestamp(now.0 + 3_600_000),
-                        now,
-                    ))
-                    .unwrap()
-                )
-            },
-            BatchSize::SmallInput,
-        )
-    });
     g.bench_function("stage_07_sp_key_cached", |b| {
         b.iter(|| rt.block_on(idps::sp_decryption_keys(&ctx, &idp)).unwrap())
     });
@@ -692,15 +666,12 @@ pub(super) fn part1(c: &mut Criterion, rt: &tokio::runtime::Runtime, db: Db) {
     });
     g.bench_function("stage_11_resolve_user", |b| {
         b.iter(|| {
-            rt.block_on(async {
-                let uid = ctx
-                    .store
-                    .linked_user(&org.id, &idp.id, &sp.world.spoke_user)
-                    .await
-                    .unwrap()
-                    .unwrap();
-                ctx.store.user_by_id(&org.id, &uid).await.unwrap().unwrap()
-            })
+            rt.block_on(
+                ctx.store
+                    .linked_user_record(&org.id, &idp.id, &sp.world.spoke_user),
+            )
+            .unwrap()
+            .unwrap()
         })
     });
     // The broker's System Log event, written inside stage 12's transaction.
@@ -745,6 +716,12 @@ pub(super) fn part1(c: &mut Criterion, rt: &tokio::runtime::Runtime, db: Db) {
                         (idp.id.clone(), ctx.clock.now()),
                         &sp.client,
                         idp_event(),
+                        // The ID token's replay record, written in the same transaction.
+                        vec![OnceMark {
+                            namespace: "idp-id-token".into(),
+                            key: federa_core::system::sha256_hex(random_token(&ctx).as_bytes()),
+                            expires_at: Timestamp(ctx.clock.now().0 + 3_600_000),
+                        }],
                         None,
                     ))
                     .unwrap();
@@ -789,6 +766,7 @@ pub(super) fn part1(c: &mut Criterion, rt: &tokio::runtime::Runtime, db: Db) {
         b.iter(|| rt.block_on(real.get(&up.jwks_url, 256 * 1024)).unwrap())
     });
     g.finish();
+    cpu_cost(rt, &sp, db);
     let _ = &input.validated;
     rt.block_on(sp.world.stop());
 }
@@ -833,6 +811,75 @@ fn estimate(group: &str, name: &str, since: std::time::SystemTime) -> Option<(f6
     ))
 }
 
+/// What [`cpu_cost`] measured, for the summary.
+struct CpuCost {
+    backend: &'static str,
+    callbacks: usize,
+    concurrency: usize,
+    wall_s: f64,
+    /// CPU time of every thread of the process.
+    cpu_ns: f64,
+}
+
+static CPU_COST: Mutex<Vec<CpuCost>> = Mutex::new(Vec::new());
+
+/// The CPU cost of one callback (not its latency): `FED_CPU_SIGNINS` pending sign-ins (600;
+/// `0` skips) are made first, then completed by `FED_CPU_CONCURRENCY` (4) concurrent
+/// callers, and the CPU time of all the process's threads (runtime, blocking pool, SQLite
+/// workers, the caller) over that window is divided by the number of callbacks. Waiting for
+/// another thread to wake costs latency but no CPU; this is what a busy server pays per
+/// sign-in.
+fn cpu_cost(rt: &tokio::runtime::Runtime, sp: &Sp, db: Db) {
+    let n = env_num("FED_CPU_SIGNINS", 600usize);
+    let k = env_num("FED_CPU_CONCURRENCY", 4usize).max(1);
+    if n == 0 {
+        return;
+    }
+    let mut shares: Vec<Vec<Pending>> = (0..k).map(|_| Vec::new()).collect();
+    rt.block_on(async {
+        for i in 0..n {
+            shares[i % k].push(sp.pending().await);
+        }
+    });
+    async fn run(sp: &Sp, ps: Vec<Pending>) {
+        for p in ps {
+            sp.callback_core(p).await;
+        }
+    }
+    let before = cpu::snapshot();
+    let t0 = std::time::Instant::now();
+    rt.block_on(async {
+        let mut futs: Vec<Pin<Box<dyn Future<Output = ()> + '_>>> = Vec::new();
+        for ps in shares {
+            futs.push(Box::pin(run(sp, ps)));
+        }
+        join_all(futs).await;
+    });
+    let wall = t0.elapsed().as_secs_f64();
+    let after = cpu::snapshot();
+    let ns = after.process_ns().saturating_sub(before.process_ns()) as f64;
+    CPU_COST.lock().unwrap().push(CpuCost {
+        backend: backend_name(db),
+        callbacks: n,
+        concurrency: k,
+        wall_s: wall,
+        cpu_ns: ns,
+    });
+}
+
+/// Polls every future to completion, on this task (no `futures` dependency here).
+async fn join_all(mut futs: Vec<Pin<Box<dyn Future<Output = ()> + '_>>>) {
+    std::future::poll_fn(move |cx| {
+        futs.retain_mut(|f| f.as_mut().poll(cx).is_pending());
+        if futs.is_empty() {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
+
 pub(super) fn summary(group: &str, started: std::time::SystemTime) {
     let Some((raw, _, _)) = estimate(group, "rsa2048_oaep_decrypt_raw", started) else {
         return;
@@ -863,6 +910,21 @@ pub(super) fn summary(group: &str, started: std::time::SystemTime) {
         stages / 1e3,
         stages / raw
     );
+    for c in CPU_COST.lock().unwrap().iter() {
+        if !group.ends_with(c.backend) {
+            continue;
+        }
+        let per = c.cpu_ns / c.callbacks as f64;
+        println!(
+            "| callback CPU cost (all threads; {} callbacks, {} concurrent: {:.0}/s, {:.2} cores) | {:.1} | | {:.2}× |",
+            c.callbacks,
+            c.concurrency,
+            c.callbacks as f64 / c.wall_s,
+            c.cpu_ns / 1e9 / c.wall_s,
+            per / 1e3,
+            per / raw
+        );
+    }
 }
 
 /// `openssl speed -mr -seconds S rsa2048`: (sign/s, verify/s) of one core.

@@ -74,6 +74,14 @@ pub(crate) fn snapshot() -> CpuSnap {
     snap
 }
 
+impl CpuSnap {
+    /// CPU time (ns) of all this process's threads.
+    #[allow(dead_code)] // federation.rs only
+    pub(crate) fn process_ns(&self) -> u64 {
+        self.by_class.values().sum()
+    }
+}
+
 /// Cores used (CPU seconds ÷ wall seconds) between two snapshots.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CpuUse {

@@ -17,7 +17,7 @@ use crate::error::CoreError;
 use crate::model::idp::{AccountLinkAction, MatchType, ProvisioningAction};
 use crate::model::{Org, User, UserProfile, UserQuery, UserStatus};
 use crate::page::PageRequest;
-use crate::ports::BrokerState;
+use crate::ports::{BrokerState, OnceMark};
 use crate::service::idps::Idp;
 use crate::service::sessions::{hash_token, random_token};
 use crate::service::signin::{self, Advance, Client, Flow};
@@ -187,11 +187,10 @@ async fn resolve_user(
     who: &UpstreamIdentity,
 ) -> Result<Result<(User, &'static str), String>, CoreError> {
     let now = ctx.clock.now();
-    if let Some(uid) = ctx
+    if let Some(u) = ctx
         .store
-        .linked_user(&org.id, &idp.id, &who.external_id)
+        .linked_user_record(&org.id, &idp.id, &who.external_id)
         .await?
-        && let Some(u) = ctx.store.user_by_id(&org.id, &uid).await?
     {
         return Ok(Ok((u, "LINKED")));
     }
@@ -433,7 +432,20 @@ pub(crate) async fn complete(
     outcome: TrustOutcome,
     authenticated_at: Timestamp,
     client: &Client,
+    once: (Vec<OnceMark>, &str),
 ) -> Result<BrokerOutcome, CoreError> {
+    let (once, replay_reason) = once;
+    let replayed = || async {
+        refuse(
+            ctx,
+            org,
+            Some(idp),
+            client,
+            replay_reason,
+            "This sign-in response was already used.".into(),
+        )
+        .await
+    };
     let Resolved {
         user,
         how,
@@ -441,7 +453,14 @@ pub(crate) async fn complete(
         facts,
     } = match resolved {
         Ok(r) => r,
-        Err((reason, msg)) => return refuse(ctx, org, Some(idp), client, reason, msg).await,
+        Err((reason, msg)) => {
+            // A refused response is used up too.
+            match signin::record_once(ctx, &org.id, &once).await {
+                Err(e) if signin::is_replayed(&e) => return replayed().await,
+                r => r?,
+            }
+            return refuse(ctx, org, Some(idp), client, reason, msg).await;
+        }
     };
     let mut debug = describe_outcome(&outcome);
     debug.insert("userResolution".into(), how.into());
@@ -468,9 +487,14 @@ pub(crate) async fn complete(
         (idp.id.clone(), authenticated_at),
         client,
         event,
+        once,
         Some(facts),
     )
-    .await?;
+    .await;
+    let advance = match advance {
+        Err(e) if signin::is_replayed(&e) => return replayed().await,
+        a => a?,
+    };
     Ok(match advance {
         Advance::Done { cookie, redirect } => BrokerOutcome::Done { cookie, redirect },
         Advance::ContinueWith { flow_cookie } => BrokerOutcome::SignIn {

@@ -11,6 +11,7 @@ use super::{
 use crate::ctx::Ctx;
 use crate::error::CoreError;
 use crate::model::Org;
+use crate::ports::OnceMark;
 use crate::service::idps::{self, Idp};
 use crate::service::sessions::random_token;
 use crate::service::signin::{self, Client, Flow};
@@ -342,33 +343,18 @@ pub async fn callback(
         }
     };
     // A token is accepted once (the state is single use too; this covers a token replayed
-    // through another pending sign-in).
-    let fresh = ctx
-        .store
-        .remember_once(
-            &org.id,
-            "idp-id-token",
-            &crate::system::sha256_hex(id_token.as_bytes()),
-            Timestamp(
-                validated
-                    .expires_at
-                    .saturating_mul(1000)
-                    .max(now.0 + 60_000),
-            ),
-            now,
-        )
-        .await?;
-    if !fresh {
-        return refuse(
-            ctx,
-            org,
-            Some(&idp),
-            client,
-            "ID_TOKEN_REPLAYED",
-            "This sign-in response was already used.".into(),
-        )
-        .await;
-    }
+    // through another pending sign-in): recorded with whatever the sign-in writes at its end,
+    // which fails as a whole, and is refused, when the token was already used.
+    let once = vec![OnceMark {
+        namespace: "idp-id-token".into(),
+        key: crate::system::sha256_hex(id_token.as_bytes()),
+        expires_at: Timestamp(
+            validated
+                .expires_at
+                .saturating_mul(1000)
+                .max(now.0 + 60_000),
+        ),
+    }];
     let authenticated_at = validated
         .auth_time
         .as_ref()
@@ -450,6 +436,7 @@ pub async fn callback(
         outcome?,
         authenticated_at,
         client,
+        (once, "ID_TOKEN_REPLAYED"),
     )
     .await
 }

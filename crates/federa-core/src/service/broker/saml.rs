@@ -14,6 +14,7 @@ use crate::ctx::Ctx;
 use crate::error::CoreError;
 use crate::model::Org;
 use crate::ports::BrokerState;
+use crate::ports::OnceMark;
 use crate::service::idps::{self, Idp};
 use crate::service::sessions::{hash_token, random_token};
 use crate::service::signin::Client;
@@ -289,27 +290,13 @@ pub async fn acs(
             .unwrap_or(i64::MAX)
             .max(now.0 + 60_000),
     );
-    let fresh = ctx
-        .store
-        .remember_once(
-            &org.id,
-            "saml-assertion",
-            &format!("{}:{}", idp.id, validated.assertion_id),
-            until,
-            now,
-        )
-        .await?;
-    if !fresh {
-        return refuse(
-            ctx,
-            org,
-            Some(&idp),
-            client,
-            "ASSERTION_REPLAYED",
-            "This sign-in response was already used.".into(),
-        )
-        .await;
-    }
+    // Each assertion is accepted once: recorded with whatever the sign-in writes at its end,
+    // which fails as a whole, and is refused, when it was already used.
+    let once = vec![OnceMark {
+        namespace: "saml-assertion".into(),
+        key: format!("{}:{}", idp.id, validated.assertion_id),
+        expires_at: until,
+    }];
     let authenticated_at = Timestamp(
         i64::try_from(validated.authn_instant.unix_timestamp_nanos() / 1_000_000).unwrap_or(now.0),
     );
@@ -390,6 +377,7 @@ pub async fn acs(
         outcome,
         authenticated_at,
         client,
+        (once, "ASSERTION_REPLAYED"),
     )
     .await
 }

@@ -148,7 +148,9 @@ pub async fn start_for_app_acr(
 /// the trust rules credited, and the IdP. The policies decide what happens next: a session, a
 /// local top-up of what is still missing, or a denial. `idp_event` is the broker's System Log
 /// event; its `debugData.decision` is filled in and it is written with the sign-in's other
-/// writes (in one transaction with the session when the sign-in ends). `facts`, when the
+/// writes (in one transaction with the session when the sign-in ends). `once` are the
+/// single-use values the response carried, recorded with that same write (see
+/// [`super::is_replayed`] for the error when one was already used). `facts`, when the
 /// caller loaded them for this user and the flow's app, spare the policy step its reads.
 #[allow(clippy::too_many_arguments)]
 pub async fn continue_federated(
@@ -160,6 +162,7 @@ pub async fn continue_federated(
     idp: (IdpId, Timestamp),
     client: &Client,
     idp_event: crate::service::syslog::LogEventInput,
+    once: Vec<crate::ports::OnceMark>,
     facts: Option<PolicyFacts>,
 ) -> Result<Advance, CoreError> {
     flow.state.user_id = Some(user.id.clone());
@@ -170,6 +173,7 @@ pub async fn continue_federated(
     let flow_cookie = rotate(ctx, flow);
     let pending = Pending {
         decision_event: Some(idp_event),
+        once,
         ..Pending::default()
     };
     match advance_with(ctx, org, flow, client, user, facts, pending).await? {

@@ -232,6 +232,36 @@ pub(super) struct Pending {
     /// `debugData.decision` is set to ALLOW, CHALLENGE or DENY once it is known, and the event
     /// goes first among the pending ones.
     pub decision_event: Option<crate::service::syslog::LogEventInput>,
+    /// Single-use values the step consumed (the broker's upstream token or assertion): recorded
+    /// with the step's last write, which fails as a whole when one was already used.
+    pub once: Vec<crate::ports::OnceMark>,
+}
+
+/// Records single-use values outside a sign-in commit; a value already used is the store's
+/// conflict naming [`crate::ports::REPLAYED`] (see [`is_replayed`]) and stops there.
+pub(crate) async fn record_once(
+    ctx: &Ctx,
+    org: &federa_types::OrgId,
+    once: &[crate::ports::OnceMark],
+) -> Result<(), CoreError> {
+    let now = ctx.clock.now();
+    for m in once {
+        if !ctx
+            .store
+            .remember_once(org, &m.namespace, &m.key, m.expires_at, now)
+            .await?
+        {
+            return Err(CoreError::Store(crate::ports::StoreError::Conflict(
+                crate::ports::REPLAYED.into(),
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a sign-in write failed because a single-use value it records was already used.
+pub fn is_replayed(e: &CoreError) -> bool {
+    matches!(e, CoreError::Store(crate::ports::StoreError::Conflict(c)) if c == crate::ports::REPLAYED)
 }
 
 impl Pending {
@@ -247,6 +277,8 @@ impl Pending {
 
     /// Writes what is pending now (a step that does not end the sign-in).
     async fn flush(self, ctx: &Ctx, user: &User) -> Result<(), CoreError> {
+        // First, so that a replayed response writes nothing else.
+        record_once(ctx, &user.org_id, &self.once).await?;
         for e in &self.events {
             ctx.store.insert_log_event(e).await?;
         }
@@ -437,6 +469,7 @@ pub(super) async fn finish(
             user: Some(&u),
             flow_hash: Some(stored_hash(flow)),
             replaced_session: flow.state.replaces_session.as_deref(),
+            once: &pending.once,
         })
         .await?;
     Ok(Advance::Done {

@@ -38,8 +38,9 @@ pub use apps::{
     AppSignIn, OfferedIdp, browser_binding, continue_federated, routing, start_for_app,
     start_for_app_acr,
 };
-pub use decide::PolicyFacts;
+pub(crate) use decide::record_once;
 use decide::{Pending, advance, advance_with};
+pub use decide::{PolicyFacts, is_replayed};
 pub use decide::{evaluate_for, evaluate_with_acr};
 pub use passkey::{passkey_finish, passkey_options};
 pub use primary::{identify, password};

@@ -1,0 +1,113 @@
+//! The broker's account links on both databases: the joined lookup the federated sign-in uses
+//! (`linked_user_record`) returns exactly the linked user, scoped by org, IdP and subject.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use federa_core::model::Engine;
+use federa_core::service::{orgs, users};
+use federa_testkit::{TestDb, contract_test};
+use federa_types::IdpId;
+
+async fn new_user(
+    ctx: &federa_core::Ctx,
+    org: &federa_types::OrgId,
+    login: &str,
+) -> federa_core::model::User {
+    let input = users::NewUser {
+        profile: federa_core::model::UserProfile {
+            login: login.into(),
+            email: login.into(),
+            ..Default::default()
+        },
+        password: None,
+        group_ids: vec![],
+    };
+    users::create(ctx, org, input, true).await.unwrap()
+}
+
+async fn linked_user_record_is_the_linked_user(db: &TestDb) {
+    let ctx = federa_testkit::ctx(db.store().await);
+    let a = orgs::create(&ctx, "A", &["a.test".into()], Engine::Identity, "t")
+        .await
+        .unwrap()
+        .org;
+    let b = orgs::create(&ctx, "B", &["b.test".into()], Engine::Identity, "t")
+        .await
+        .unwrap()
+        .org;
+    let alice = new_user(&ctx, &a.id, "alice@a.test").await;
+    let bob = new_user(&ctx, &a.id, "bob@a.test").await;
+    let carol = new_user(&ctx, &b.id, "carol@b.test").await;
+    let idp1 = IdpId::parse("0oa1aaaaaaaaaaaaaaa1").unwrap();
+    let idp2 = IdpId::parse("0oa1aaaaaaaaaaaaaaa2").unwrap();
+    let now = ctx.clock.now();
+    ctx.store
+        .link_user(&a.id, &idp1, "sub-1", &alice.id, now)
+        .await
+        .unwrap();
+    ctx.store
+        .link_user(&a.id, &idp2, "sub-1", &bob.id, now)
+        .await
+        .unwrap();
+    ctx.store
+        .link_user(&b.id, &idp1, "sub-1", &carol.id, now)
+        .await
+        .unwrap();
+
+    let got = ctx
+        .store
+        .linked_user_record(&a.id, &idp1, "sub-1")
+        .await
+        .unwrap()
+        .expect("linked");
+    let direct = ctx
+        .store
+        .user_by_id(&a.id, &alice.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (&got.id, &got.org_id, &got.profile, got.status, got.created),
+        (
+            &direct.id,
+            &direct.org_id,
+            &direct.profile,
+            direct.status,
+            direct.created
+        )
+    );
+    // Same subject at another IdP, or in another org: another user.
+    let got = ctx
+        .store
+        .linked_user_record(&a.id, &idp2, "sub-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.id, bob.id);
+    let got = ctx
+        .store
+        .linked_user_record(&b.id, &idp1, "sub-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.id, carol.id);
+    // No link for this subject (case matters: subjects are exact).
+    assert!(
+        ctx.store
+            .linked_user_record(&a.id, &idp1, "sub-2")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        ctx.store
+            .linked_user_record(&a.id, &idp1, "SUB-1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+contract_test!(
+    linked_user_record_test,
+    linked_user_record_is_the_linked_user
+);
