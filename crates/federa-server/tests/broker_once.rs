@@ -12,7 +12,7 @@ use federa_core::ports::OnceMark;
 use federa_core::service::sessions::hash_token;
 use federa_core::service::signin::{self, Advance, Client};
 use federa_core::service::syslog::{self, LogEventInput, LogListParams};
-use federa_core::service::{orgs, policies, users};
+use federa_core::service::{orgs, policies};
 use federa_testkit::{TestDb, contract_test};
 use federa_types::IdpId;
 
@@ -41,16 +41,7 @@ async fn a_replayed_response_is_refused_at_its_last_write(db: &TestDb) {
         .await
         .unwrap()
         .org;
-    let input = users::NewUser {
-        profile: federa_core::model::UserProfile {
-            login: "fed@hub.test".into(),
-            email: "fed@hub.test".into(),
-            ..Default::default()
-        },
-        password: None,
-        group_ids: vec![],
-    };
-    let mut user = users::create(&ctx, &org.id, input, true).await.unwrap();
+    let mut user = federa_testkit::active_user(&ctx, &org.id, "fed@hub.test").await;
     if user.status != UserStatus::Active {
         user.status = UserStatus::Active;
         ctx.store.update_user(&user).await.unwrap();

@@ -142,6 +142,18 @@ async fn exchange(h: &Harness, c: &Client, form: &[(&str, &str)]) -> (u16, Value
     (status, res.json().await.unwrap())
 }
 
+/// Redeems `code` (from [`authorize_path`]'s request, with its PKCE verifier).
+async fn redeem(h: &Harness, c: &Client, code: &str) -> (u16, Value) {
+    let (v, _) = verifier();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", v.as_str()),
+    ];
+    exchange(h, c, &form).await
+}
+
 async fn verify_jwt(h: &Harness, token: &str) -> Value {
     let jwks = h
         .client
@@ -926,3 +938,38 @@ async fn key_rotation_keeps_the_old_key_published(h: &Harness) {
     common::assert_error(r, 400, "E0000001", "alg").await;
 }
 http_test!(key_rotation_keeps_the_old_key_published);
+
+/// A code whose user was deactivated between the authorization response and the token request
+/// issues nothing (`invalid_grant`); a code of a user deleted
+/// meanwhile is refused the same way (not a 404 or a 500).
+async fn codes_of_users_no_longer_active_issue_nothing(h: &Harness) {
+    let c = web_app(h).await;
+    for (login, action) in [("sus@a.test", "suspend"), ("gone@a.test", "delete")] {
+        let uid = user(h, login).await;
+        let b = Browser::new(h, "a.test");
+        let loc = authorize_signing_in(&b, &authorize_path(&c, &[]), login).await;
+        let code = query_of(&loc)["code"].clone();
+        let path = format!("/api/v1/users/{uid}/lifecycle/deactivate");
+        let res = h
+            .post("a.test", &path, &h.token_a, json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "deactivate: {}", res.status());
+        if action == "delete" {
+            let res = h
+                .client
+                .delete(h.url("a.test", &format!("/api/v1/users/{uid}")))
+                .header("authorization", format!("SSWS {}", h.token_a))
+                .send()
+                .await
+                .unwrap();
+            assert!(res.status().is_success(), "delete: {}", res.status());
+        }
+        let (status, t) = redeem(h, &c, &code).await;
+        assert_eq!(status, 400, "{action}: {t}");
+        assert_eq!(t["error"], "invalid_grant", "{action}: {t}");
+        assert!(t.get("access_token").is_none() && t.get("id_token").is_none());
+    }
+}
+http_test!(codes_of_users_no_longer_active_issue_nothing);

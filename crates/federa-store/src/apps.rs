@@ -5,6 +5,9 @@
 
 use crate::SqlStore;
 use crate::error::{corrupt, map_err};
+use crate::lane::{Batch, BatchError, Lease};
+use crate::users::{USER_COLUMNS, user_from_row};
+use federa_core::model::User;
 use federa_core::ports::{
     AppRepo, CodeTake, KeyUse, OAuthRepo, RefreshTake, StoreResult, StoredApp, StoredCode,
     StoredKey, StoredToken,
@@ -342,20 +345,59 @@ impl OAuthRepo for SqlStore {
         if let Some(row) = row {
             return Ok(CodeTake::Fresh(code_from_row(&row)?));
         }
-        // Used before (a replay, whatever its age), or unknown/expired.
-        let sql = format!(
-            "SELECT {CODE_COLS} FROM oauth_codes WHERE org_id = $1 AND code_hash = $2 AND used = 1"
+        self.code_not_taken(org, code_hash).await
+    }
+
+    async fn take_code_with_user(
+        &self,
+        org: &OrgId,
+        code_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<(CodeTake, Option<User>)> {
+        let mut lease = self.conn().await?;
+        if !matches!(lease, Lease::Lane(_)) {
+            // PostgreSQL: two statements are two round trips either way.
+            drop(lease);
+            let take = self.take_code(org, code_hash, now).await?;
+            let user = match &take {
+                CodeTake::Fresh(c) => {
+                    federa_core::ports::UserRepo::user_by_id(self, org, &c.user_id).await?
+                }
+                _ => None,
+            };
+            return Ok((take, user));
+        }
+        // SQLite: the take and the read of its user as one batch (one round trip).
+        let mut batch = Batch::new();
+        let take = batch.push(
+            format!(
+                "UPDATE oauth_codes SET used = 1 WHERE org_id = $1 AND code_hash = $2 \
+                 AND used = 0 AND expires_at > $3 RETURNING {CODE_COLS}"
+            ),
+            vec![org.as_str().into(), code_hash.into(), now.0.into()],
         );
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(org.as_str())
-            .bind(code_hash)
-            .fetch_optional(&mut *self.conn().await?)
+        let read = batch.push(
+            format!(
+                "SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 AND u.id = \
+                 (SELECT user_id FROM oauth_codes WHERE org_id = $1 AND code_hash = $2)"
+            ),
+            vec![org.as_str().into(), code_hash.into()],
+        );
+        let out = batch
+            .run(&mut lease)
             .await
-            .map_err(map_err)?;
-        Ok(match row {
-            Some(row) => CodeTake::Replayed(code_from_row(&row)?),
-            None => CodeTake::Unknown,
-        })
+            .map_err(BatchError::into_store)?;
+        drop(lease);
+        match out.rows[take].first() {
+            Some(row) => {
+                let code = code_from_row(row)?;
+                let user = out.rows[read].first().map(user_from_row).transpose()?;
+                // The read names the code's user by the same key; checked, not assumed.
+                let user = user.filter(|u| u.id == code.user_id);
+                Ok((CodeTake::Fresh(code), user))
+            }
+            None => Ok((self.code_not_taken(org, code_hash).await?, None)),
+        }
     }
 
     async fn put_token(&self, t: &StoredToken) -> StoreResult<()> {
@@ -468,5 +510,25 @@ impl OAuthRepo for SqlStore {
         .await
         .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
+    }
+}
+
+impl SqlStore {
+    /// A code that could not be taken: used before (a replay, whatever its age), or
+    /// unknown/expired.
+    async fn code_not_taken(&self, org: &OrgId, code_hash: &str) -> StoreResult<CodeTake> {
+        let sql = format!(
+            "SELECT {CODE_COLS} FROM oauth_codes WHERE org_id = $1 AND code_hash = $2 AND used = 1"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(org.as_str())
+            .bind(code_hash)
+            .fetch_optional(&mut *self.conn().await?)
+            .await
+            .map_err(map_err)?;
+        Ok(match row {
+            Some(row) => CodeTake::Replayed(code_from_row(&row)?),
+            None => CodeTake::Unknown,
+        })
     }
 }

@@ -4,26 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use federa_core::model::Engine;
-use federa_core::service::{orgs, users};
+use federa_core::service::orgs;
 use federa_testkit::{TestDb, contract_test};
 use federa_types::IdpId;
-
-async fn new_user(
-    ctx: &federa_core::Ctx,
-    org: &federa_types::OrgId,
-    login: &str,
-) -> federa_core::model::User {
-    let input = users::NewUser {
-        profile: federa_core::model::UserProfile {
-            login: login.into(),
-            email: login.into(),
-            ..Default::default()
-        },
-        password: None,
-        group_ids: vec![],
-    };
-    users::create(ctx, org, input, true).await.unwrap()
-}
 
 async fn linked_user_record_is_the_linked_user(db: &TestDb) {
     let ctx = federa_testkit::ctx(db.store().await);
@@ -35,9 +18,9 @@ async fn linked_user_record_is_the_linked_user(db: &TestDb) {
         .await
         .unwrap()
         .org;
-    let alice = new_user(&ctx, &a.id, "alice@a.test").await;
-    let bob = new_user(&ctx, &a.id, "bob@a.test").await;
-    let carol = new_user(&ctx, &b.id, "carol@b.test").await;
+    let alice = federa_testkit::active_user(&ctx, &a.id, "alice@a.test").await;
+    let bob = federa_testkit::active_user(&ctx, &a.id, "bob@a.test").await;
+    let carol = federa_testkit::active_user(&ctx, &b.id, "carol@b.test").await;
     let idp1 = IdpId::parse("0oa1aaaaaaaaaaaaaaa1").unwrap();
     let idp2 = IdpId::parse("0oa1aaaaaaaaaaaaaaa2").unwrap();
     let now = ctx.clock.now();

@@ -130,6 +130,29 @@ pub fn url_with_db(url: &str, db: &str) -> String {
     out
 }
 
+/// A new user of `org` with this login (also the email), no password, activated.
+///
+/// # Panics
+/// When the user cannot be created (a test setup failure).
+pub async fn active_user(
+    ctx: &Ctx,
+    org: &federa_types::OrgId,
+    login: &str,
+) -> federa_core::model::User {
+    let input = federa_core::service::users::NewUser {
+        profile: federa_core::model::UserProfile {
+            login: login.into(),
+            email: login.into(),
+            ..Default::default()
+        },
+        password: None,
+        group_ids: vec![],
+    };
+    federa_core::service::users::create(ctx, org, input, true)
+        .await
+        .expect("test user")
+}
+
 /// A use-case context over `store`, with the real clock and randomness and OWASP hashing.
 pub fn ctx(store: SqlStore) -> Ctx {
     ctx_with_clock(store, Arc::new(SystemClock))

@@ -210,6 +210,15 @@ pub trait OAuthRepo: Send + Sync {
         now: Timestamp,
     ) -> StoreResult<CodeTake>;
 
+    /// [`Self::take_code`], and for a fresh code its user (`None` when the user is gone), in
+    /// one round trip where the database allows (the token endpoint's first step).
+    async fn take_code_with_user(
+        &self,
+        org: &OrgId,
+        code_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<(CodeTake, Option<crate::model::User>)>;
+
     /// Stores an issued token.
     async fn put_token(&self, token: &StoredToken) -> StoreResult<()>;
     /// Spends a refresh token (rotation), in one statement.

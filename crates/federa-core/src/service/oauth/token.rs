@@ -102,11 +102,12 @@ pub async fn token(
                     Some(&auth),
                 ));
             }
-            let stored = match ctx
+            // The code is taken and its user read in one round trip where the store can.
+            let (take, code_user) = ctx
                 .store
-                .take_code(&org.id, &hash_token(code.expose()), now)
-                .await?
-            {
+                .take_code_with_user(&org.id, &hash_token(code.expose()), now)
+                .await?;
+            let stored = match take {
                 CodeTake::Fresh(c) => c,
                 CodeTake::Replayed(c) => {
                     let n = ctx.store.revoke_family(&org.id, &c.family).await?;
@@ -166,13 +167,12 @@ pub async fn token(
                 }
                 (None, None) => {}
             }
-            let user = users::get(ctx, &org.id, stored.user_id.as_str()).await?;
-            if user.status != UserStatus::Active {
+            let Some(user) = code_user.filter(|u| u.status == UserStatus::Active) else {
                 return Ok(oidc_err(
                     OidcError::InvalidGrant("the user is not active".into()),
                     Some(&auth),
                 ));
-            }
+            };
             let rg = RefreshGrant {
                 scopes: grant.scopes.clone(),
                 auth_time: grant.auth_time,
