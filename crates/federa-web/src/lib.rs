@@ -33,9 +33,22 @@ impl Default for WebConfig {
     }
 }
 
-/// Shared state of every handler.
+/// Shared state of every handler: one allocation shared by reference count, because axum
+/// clones the state for every extractor and middleware of every request (a deep clone of the
+/// context is some twenty reference counts up and down each time).
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateInner>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+    fn deref(&self) -> &AppStateInner {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Debug)]
+pub struct AppStateInner {
     /// Use-case context.
     pub ctx: Ctx,
     /// HTTP metrics.
@@ -49,12 +62,12 @@ pub struct AppState {
 impl AppState {
     /// State over `ctx`.
     pub fn new(ctx: Ctx, config: WebConfig) -> Result<Self, String> {
-        Ok(Self {
+        Ok(Self(Arc::new(AppStateInner {
             ctx,
             metrics: Arc::new(metrics::Metrics::default()),
             config: Arc::new(config),
             templates: Arc::new(pages::render::Templates::new()?),
-        })
+        })))
     }
 }
 
