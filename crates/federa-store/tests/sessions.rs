@@ -39,6 +39,14 @@ async fn setup(
     (ctx, clock, org, u.id)
 }
 
+/// Whether `cookie` is a live session of `org`.
+async fn signed_in(ctx: &federa_core::Ctx, org: &federa_types::OrgId, cookie: &str) -> bool {
+    sessions::current(ctx, org, Some(cookie))
+        .await
+        .unwrap()
+        .is_some()
+}
+
 /// A sign-in flow stored for `cookie`, expiring in a minute.
 async fn saved_flow(ctx: &federa_core::Ctx, org: &federa_types::OrgId, cookie: &str) -> StoredFlow {
     let now = ctx.clock.now();
@@ -81,10 +89,7 @@ async fn idle_and_absolute_lifetimes(db: &TestDb) {
         .unwrap();
     clock.advance(10 * 60_000 + 1);
     assert!(
-        sessions::current(&ctx, &org.id, Some(cookie.expose()))
-            .await
-            .unwrap()
-            .is_none(),
+        !signed_in(&ctx, &org.id, cookie.expose()).await,
         "idle lifetime"
     );
     // Without settings: the default idle time of two hours, no absolute limit.
@@ -92,12 +97,7 @@ async fn idle_and_absolute_lifetimes(db: &TestDb) {
         .await
         .unwrap();
     clock.advance(119 * 60_000);
-    assert!(
-        sessions::current(&ctx, &org.id, Some(cookie.expose()))
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(signed_in(&ctx, &org.id, cookie.expose()).await);
 }
 contract_test!(
     idle_and_absolute_lifetimes_test,
@@ -116,46 +116,23 @@ async fn elevation_rotates_the_id(db: &TestDb) {
     assert_eq!(s.public_id, s2.public_id, "the same session, a new id");
     assert_ne!(s.csrf, s2.csrf);
     assert!(
-        sessions::current(&ctx, &org.id, Some(old.expose()))
-            .await
-            .unwrap()
-            .is_none(),
+        !signed_in(&ctx, &org.id, old.expose()).await,
         "the old id is dead"
     );
-    assert!(
-        sessions::current(&ctx, &org.id, Some(new.expose()))
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(signed_in(&ctx, &org.id, new.expose()).await);
     // Another org never finds it.
     let other = orgs::create(&ctx, "B", &["b.test".into()], Engine::Identity, "t")
         .await
         .unwrap()
         .org;
-    assert!(
-        sessions::current(&ctx, &other.id, Some(new.expose()))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(!signed_in(&ctx, &other.id, new.expose()).await);
     sessions::end(&ctx, &org.id, Some(new.expose()))
         .await
         .unwrap();
-    assert!(
-        sessions::current(&ctx, &org.id, Some(new.expose()))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(!signed_in(&ctx, &org.id, new.expose()).await);
     // Garbage cookies are simply no session.
     for bad in ["", "x", &"y".repeat(4000)] {
-        assert!(
-            sessions::current(&ctx, &org.id, Some(bad))
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(!signed_in(&ctx, &org.id, bad).await);
     }
 }
 contract_test!(elevation_rotates_the_id_test, elevation_rotates_the_id);
@@ -299,12 +276,7 @@ async fn sign_in_commit_is_all_or_nothing(db: &TestDb) {
         ..commit
     };
     assert!(ctx.store.commit_sign_in(&foreign).await.is_err());
-    assert!(
-        sessions::current(&ctx, &org.id, Some(cookie.expose()))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(!signed_in(&ctx, &org.id, cookie.expose()).await);
     assert!(
         ctx.store
             .flow_by_hash(&org.id, &flow.id_hash, now)
@@ -314,17 +286,11 @@ async fn sign_in_commit_is_all_or_nothing(db: &TestDb) {
     );
     ctx.store.commit_sign_in(&commit).await.unwrap();
     assert!(
-        sessions::current(&ctx, &org.id, Some(cookie.expose()))
-            .await
-            .unwrap()
-            .is_some(),
+        signed_in(&ctx, &org.id, cookie.expose()).await,
         "the new session works"
     );
     assert!(
-        sessions::current(&ctx, &org.id, Some(old_cookie.expose()))
-            .await
-            .unwrap()
-            .is_none(),
+        !signed_in(&ctx, &org.id, old_cookie.expose()).await,
         "the replaced session is gone"
     );
     assert!(
@@ -418,10 +384,7 @@ async fn sign_in_commit_failing_late_writes_nothing(db: &TestDb) {
         "{err:?}"
     );
     assert!(
-        sessions::current(&ctx, &org.id, Some(cookie.expose()))
-            .await
-            .unwrap()
-            .is_none(),
+        !signed_in(&ctx, &org.id, cookie.expose()).await,
         "no session"
     );
     assert!(
@@ -459,12 +422,7 @@ async fn sign_in_commit_failing_late_writes_nothing(db: &TestDb) {
         })
         .await
         .unwrap();
-    assert!(
-        sessions::current(&ctx, &org.id, Some(c2.expose()))
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(signed_in(&ctx, &org.id, c2.expose()).await);
 }
 contract_test!(
     sign_in_commit_failing_late_writes_nothing_test,
@@ -511,10 +469,7 @@ async fn sign_in_commit_records_single_use_values(db: &TestDb) {
                 .await
                 .unwrap()
                 .is_some();
-            let signed_in = sessions::current(&ctx, &org, Some(cookie.expose()))
-                .await
-                .unwrap()
-                .is_some();
+            let signed_in = signed_in(&ctx, &org, cookie.expose()).await;
             (r, live, signed_in)
         }
     };

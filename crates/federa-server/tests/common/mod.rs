@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod browser;
+pub mod rp;
 
 use federa_core::model::Engine;
 use federa_core::service::orgs;
