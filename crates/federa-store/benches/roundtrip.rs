@@ -170,6 +170,42 @@ fn bench(c: &mut Criterion) {
             })
         })
     });
+    // The same statements through rusqlite on the calling thread (no worker hand-off).
+    let native = rusqlite::Connection::open(f._dir.path().join("bench.db")).expect("open");
+    native
+        .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
+        .expect("pragmas");
+    g.bench_function("select_native_inline", |b| {
+        b.iter(|| {
+            let mut st = native
+                .prepare_cached("SELECT count(*) FROM t WHERE id = ?1")
+                .expect("prepare");
+            st.query_row([1_i64], |r| r.get::<_, i64>(0))
+                .expect("select")
+        })
+    });
+    g.bench_function("insert_native_inline", |b| {
+        b.iter(|| {
+            let mut st = native
+                .prepare_cached("INSERT INTO t (id, a, b) VALUES (?1, ?2, ?3)")
+                .expect("prepare");
+            st.execute(rusqlite::params![id(), "x", 1_i64])
+                .expect("insert")
+        })
+    });
+    g.bench_function("batch_of_5_native_inline", |b| {
+        b.iter(|| {
+            native.execute_batch("BEGIN IMMEDIATE").expect("begin");
+            for _ in 0..STATEMENTS {
+                let mut st = native
+                    .prepare_cached("INSERT INTO t (id, a, b) VALUES (?1, ?2, ?3)")
+                    .expect("prepare");
+                st.execute(rusqlite::params![id(), "x", 1_i64])
+                    .expect("insert");
+            }
+            native.execute_batch("COMMIT").expect("commit");
+        })
+    });
     g.finish();
 }
 

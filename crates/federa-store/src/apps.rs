@@ -6,16 +6,16 @@
 use crate::SqlStore;
 use crate::error::{corrupt, map_err};
 use crate::lane::{Batch, BatchError, Lease};
+use crate::row::Cols;
 use crate::users::{USER_COLUMNS, user_from_row};
 use federa_core::model::User;
 use federa_core::ports::{
-    AppRepo, CodeTake, KeyUse, OAuthRepo, RefreshTake, StoreResult, StoredApp, StoredCode,
-    StoredKey, StoredToken,
+    AccessRecord, AppRepo, CodeTake, KeyUse, OAuthRepo, RefreshTake, StoreResult, StoredApp,
+    StoredCode, StoredKey, StoredToken,
 };
 use federa_types::{AppId, OrgId, Timestamp, UserId};
+use sqlx::AssertSqlSafe;
 use sqlx::Connection as _;
-use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Row};
 
 const APP_COLS: &str = "id, org_id, name, label, sign_on_mode, status, client_id, \
     client_secret_hash, body, created, last_updated";
@@ -25,92 +25,85 @@ const CODE_COLS: &str = "code_hash, org_id, app_id, user_id, family, data, creat
 const TOKEN_COLS: &str = "token_hash, org_id, app_id, user_id, kind, family, data, created, \
     expires_at, used, revoked";
 
-fn org_of(row: &AnyRow) -> StoreResult<OrgId> {
-    let s: String = row.try_get("org_id").map_err(map_err)?;
+fn org_of(row: &impl Cols) -> StoreResult<OrgId> {
+    let s: String = row.col("org_id")?;
     OrgId::parse(&s).map_err(|e| corrupt("org id", e))
 }
 
-fn app_id_of(row: &AnyRow, col: &str) -> StoreResult<AppId> {
-    let s: String = row.try_get(col).map_err(map_err)?;
+fn app_id_of(row: &impl Cols, col: &str) -> StoreResult<AppId> {
+    let s: String = row.col(col)?;
     AppId::parse(&s).ok_or_else(|| corrupt("app id", &s))
 }
 
-fn json_of(row: &AnyRow, col: &str) -> StoreResult<serde_json::Value> {
-    let s: String = row.try_get(col).map_err(map_err)?;
+fn json_of(row: &impl Cols, col: &str) -> StoreResult<serde_json::Value> {
+    let s: String = row.col(col)?;
     serde_json::from_str(&s).map_err(|e| corrupt(col, e))
 }
 
-fn app_from_row(row: &AnyRow) -> StoreResult<StoredApp> {
+fn app_from_row(row: &impl Cols) -> StoreResult<StoredApp> {
     Ok(StoredApp {
         id: app_id_of(row, "id")?,
         org_id: org_of(row)?,
-        name: row.try_get("name").map_err(map_err)?,
-        label: row.try_get("label").map_err(map_err)?,
-        sign_on_mode: row.try_get("sign_on_mode").map_err(map_err)?,
-        status: row.try_get("status").map_err(map_err)?,
-        client_id: row.try_get("client_id").map_err(map_err)?,
-        client_secret_hash: row.try_get("client_secret_hash").map_err(map_err)?,
+        name: row.col("name")?,
+        label: row.col("label")?,
+        sign_on_mode: row.col("sign_on_mode")?,
+        status: row.col("status")?,
+        client_id: row.col("client_id")?,
+        client_secret_hash: row.col("client_secret_hash")?,
         body: json_of(row, "body")?,
-        created: Timestamp(row.try_get("created").map_err(map_err)?),
-        last_updated: Timestamp(row.try_get("last_updated").map_err(map_err)?),
+        created: Timestamp(row.col("created")?),
+        last_updated: Timestamp(row.col("last_updated")?),
     })
 }
 
-fn key_from_row(row: &AnyRow) -> StoreResult<StoredKey> {
-    let u: String = row.try_get("key_use").map_err(map_err)?;
+fn key_from_row(row: &impl Cols) -> StoreResult<StoredKey> {
+    let u: String = row.col("key_use")?;
     Ok(StoredKey {
-        kid: row.try_get("kid").map_err(map_err)?,
+        kid: row.col("kid")?,
         org_id: org_of(row)?,
         key_use: KeyUse::parse(&u).ok_or_else(|| corrupt("key use", &u))?,
-        alg: row.try_get("alg").map_err(map_err)?,
-        sealed_private: row.try_get("sealed_private").map_err(map_err)?,
-        public: row.try_get("public_part").map_err(map_err)?,
-        created: Timestamp(row.try_get("created").map_err(map_err)?),
-        active_from: Timestamp(row.try_get("active_from").map_err(map_err)?),
-        retire_at: row
-            .try_get::<Option<i64>, _>("retire_at")
-            .map_err(map_err)?
-            .map(Timestamp),
-        expires_at: row
-            .try_get::<Option<i64>, _>("expires_at")
-            .map_err(map_err)?
-            .map(Timestamp),
+        alg: row.col("alg")?,
+        sealed_private: row.col("sealed_private")?,
+        public: row.col("public_part")?,
+        created: Timestamp(row.col("created")?),
+        active_from: Timestamp(row.col("active_from")?),
+        retire_at: row.col::<Option<i64>>("retire_at")?.map(Timestamp),
+        expires_at: row.col::<Option<i64>>("expires_at")?.map(Timestamp),
     })
 }
 
-fn user_of(row: &AnyRow) -> StoreResult<Option<UserId>> {
-    row.try_get::<Option<String>, _>("user_id")
-        .map_err(map_err)?
+fn user_of(row: &impl Cols) -> StoreResult<Option<UserId>> {
+    row.col::<Option<String>>("user_id")?
         .map(|u| UserId::parse(&u).map_err(|e| corrupt("user id", e)))
         .transpose()
 }
 
-fn code_from_row(row: &AnyRow) -> StoreResult<StoredCode> {
+fn code_from_row(row: &impl Cols) -> StoreResult<StoredCode> {
     Ok(StoredCode {
-        code_hash: row.try_get("code_hash").map_err(map_err)?,
+        code_hash: row.col("code_hash")?,
         org_id: org_of(row)?,
         app_id: app_id_of(row, "app_id")?,
         user_id: user_of(row)?.ok_or_else(|| corrupt("code", "no user"))?,
-        family: row.try_get("family").map_err(map_err)?,
+        family: row.col("family")?,
         data: json_of(row, "data")?,
-        created: Timestamp(row.try_get("created").map_err(map_err)?),
-        expires_at: Timestamp(row.try_get("expires_at").map_err(map_err)?),
+        created: Timestamp(row.col("created")?),
+        expires_at: Timestamp(row.col("expires_at")?),
     })
 }
 
-fn token_from_row(row: &AnyRow) -> StoreResult<StoredToken> {
+fn token_from_row(row: &impl Cols) -> StoreResult<StoredToken> {
     Ok(StoredToken {
-        token_hash: row.try_get("token_hash").map_err(map_err)?,
+        token_hash: row.col("token_hash")?,
         org_id: org_of(row)?,
         app_id: app_id_of(row, "app_id")?,
         user_id: user_of(row)?,
-        kind: row.try_get("kind").map_err(map_err)?,
-        family: row.try_get("family").map_err(map_err)?,
+        kind: row.col("kind")?,
+        family: row.col("family")?,
         data: json_of(row, "data")?,
-        created: Timestamp(row.try_get("created").map_err(map_err)?),
-        expires_at: Timestamp(row.try_get("expires_at").map_err(map_err)?),
-        used: row.try_get::<i64, _>("used").map_err(map_err)? != 0,
-        revoked: row.try_get::<i64, _>("revoked").map_err(map_err)? != 0,
+        created: Timestamp(row.col("created")?),
+        expires_at: Timestamp(row.col("expires_at")?),
+        used: row.col::<i64>("used")? != 0,
+        revoked: row.col::<i64>("revoked")? != 0,
     })
 }
 
@@ -348,32 +341,71 @@ impl OAuthRepo for SqlStore {
         self.code_not_taken(org, code_hash).await
     }
 
-    async fn take_code_with_user(
+    async fn redeem_code(
         &self,
         org: &OrgId,
         code_hash: &str,
         now: Timestamp,
+        access: &AccessRecord,
     ) -> StoreResult<(CodeTake, Option<User>)> {
+        let take_sql = format!(
+            "UPDATE oauth_codes SET used = 1 WHERE org_id = $1 AND code_hash = $2 \
+             AND used = 0 AND expires_at > $3 RETURNING {CODE_COLS}"
+        );
         let mut lease = self.conn().await?;
-        if !matches!(lease, Lease::Lane(_)) {
-            // PostgreSQL: two statements are two round trips either way.
-            drop(lease);
-            let take = self.take_code(org, code_hash, now).await?;
-            let user = match &take {
-                CodeTake::Fresh(c) => {
-                    federa_core::ports::UserRepo::user_by_id(self, org, &c.user_id).await?
-                }
-                _ => None,
+        let Lease::Lane(_) = lease else {
+            // PostgreSQL: the take, then (for a fresh code) the record and the user, in one
+            // transaction; statements are round trips of their own there either way.
+            let mut tx = lease.begin().await.map_err(map_err)?;
+            let row = sqlx::query(AssertSqlSafe(take_sql))
+                .bind(org.as_str())
+                .bind(code_hash)
+                .bind(now.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            let Some(row) = row else {
+                drop(tx);
+                drop(lease);
+                return Ok((self.code_not_taken(org, code_hash).await?, None));
             };
-            return Ok((take, user));
-        }
-        // SQLite: the take and the read of its user as one batch (one round trip).
+            let code = code_from_row(&row)?;
+            insert_token(&access_token_of(&code, access), &mut *tx).await?;
+            let sql =
+                format!("SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 AND u.id = $2");
+            let user = sqlx::query(AssertSqlSafe(sql))
+                .bind(org.as_str())
+                .bind(code.user_id.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_err)?
+                .as_ref()
+                .map(user_from_row)
+                .transpose()?;
+            tx.commit().await.map_err(map_err)?;
+            return Ok((CodeTake::Fresh(code), user));
+        };
+        // SQLite: one batch, one round trip. The access record first, on the same condition as
+        // the take that follows: `BEGIN IMMEDIATE` holds the write lock throughout, so both
+        // happen or neither.
         let mut batch = Batch::new();
+        batch.push(
+            "INSERT INTO oauth_tokens (token_hash, org_id, app_id, user_id, kind, family, data, \
+             created, expires_at, used, revoked) \
+             SELECT $1, org_id, app_id, user_id, 'access', family, 'null', $2, $3, 0, 0 \
+             FROM oauth_codes WHERE org_id = $4 AND code_hash = $5 AND used = 0 \
+             AND expires_at > $6",
+            vec![
+                access.token_hash.as_str().into(),
+                access.created.0.into(),
+                access.expires_at.0.into(),
+                org.as_str().into(),
+                code_hash.into(),
+                now.0.into(),
+            ],
+        );
         let take = batch.push(
-            format!(
-                "UPDATE oauth_codes SET used = 1 WHERE org_id = $1 AND code_hash = $2 \
-                 AND used = 0 AND expires_at > $3 RETURNING {CODE_COLS}"
-            ),
+            take_sql,
             vec![org.as_str().into(), code_hash.into(), now.0.into()],
         );
         let read = batch.push(
@@ -401,25 +433,7 @@ impl OAuthRepo for SqlStore {
     }
 
     async fn put_token(&self, t: &StoredToken) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO oauth_tokens (token_hash, org_id, app_id, user_id, kind, family, data, \
-             created, expires_at, used, revoked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(&t.token_hash)
-        .bind(t.org_id.as_str())
-        .bind(t.app_id.as_str())
-        .bind(t.user_id.as_ref().map(|u| u.as_str()))
-        .bind(&t.kind)
-        .bind(&t.family)
-        .bind(t.data.to_string())
-        .bind(t.created.0)
-        .bind(t.expires_at.0)
-        .bind(i64::from(t.used))
-        .bind(i64::from(t.revoked))
-        .execute(&mut *self.conn().await?)
-        .await
-        .map_err(map_err)?;
-        Ok(())
+        insert_token(t, &mut *self.conn().await?).await
     }
 
     async fn take_refresh(
@@ -531,4 +545,46 @@ impl SqlStore {
             None => CodeTake::Unknown,
         })
     }
+}
+
+/// The [`StoredToken`] of the access token [`OAuthRepo::redeem_code`] records with `code`.
+fn access_token_of(code: &StoredCode, access: &AccessRecord) -> StoredToken {
+    StoredToken {
+        token_hash: access.token_hash.clone(),
+        org_id: code.org_id.clone(),
+        app_id: code.app_id.clone(),
+        user_id: Some(code.user_id.clone()),
+        kind: "access".into(),
+        family: code.family.clone(),
+        data: serde_json::Value::Null,
+        created: access.created,
+        expires_at: access.expires_at,
+        used: false,
+        revoked: false,
+    }
+}
+
+async fn insert_token<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    t: &StoredToken,
+    ex: E,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO oauth_tokens (token_hash, org_id, app_id, user_id, kind, family, data, \
+         created, expires_at, used, revoked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(&t.token_hash)
+    .bind(t.org_id.as_str())
+    .bind(t.app_id.as_str())
+    .bind(t.user_id.as_ref().map(|u| u.as_str()))
+    .bind(&t.kind)
+    .bind(&t.family)
+    .bind(t.data.to_string())
+    .bind(t.created.0)
+    .bind(t.expires_at.0)
+    .bind(i64::from(t.used))
+    .bind(i64::from(t.revoked))
+    .execute(ex)
+    .await
+    .map_err(map_err)?;
+    Ok(())
 }

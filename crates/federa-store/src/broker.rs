@@ -4,11 +4,12 @@
 
 use crate::SqlStore;
 use crate::error::{corrupt, map_err};
+use crate::lane::{Batch, BatchError, Val};
+use crate::row::Cols;
 use crate::users::{USER_COLUMNS, user_from_row};
 use federa_core::model::User;
 use federa_core::ports::{BrokerRepo, BrokerState, StoreResult};
 use federa_types::{IdpId, OrgId, Timestamp, UserId};
-use sqlx::{AssertSqlSafe, Row};
 
 #[async_trait::async_trait]
 impl BrokerRepo for SqlStore {
@@ -35,30 +36,37 @@ impl BrokerRepo for SqlStore {
         id_hash: &str,
         now: Timestamp,
     ) -> StoreResult<Option<BrokerState>> {
-        let row = sqlx::query(
+        // A write: a batch of one statement (native on SQLite).
+        let mut batch = Batch::new();
+        batch.push(
             "DELETE FROM broker_states WHERE org_id = $1 AND id_hash = $2 \
              RETURNING id_hash, org_id, idp_id, data, created, expires_at",
-        )
-        .bind(org.as_str())
-        .bind(id_hash)
-        .fetch_optional(&mut *self.conn().await?)
-        .await
-        .map_err(map_err)?;
-        let Some(row) = row else {
+            vec![org.as_str().into(), id_hash.into()],
+        );
+        let out = batch
+            .run(&mut self.conn().await?)
+            .await
+            .map_err(BatchError::into_store)?;
+        let Some(row) = out
+            .rows
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next())
+        else {
             return Ok(None);
         };
-        let expires_at = Timestamp(row.try_get("expires_at").map_err(map_err)?);
+        let expires_at = Timestamp(row.col("expires_at")?);
         if expires_at <= now {
             return Ok(None);
         }
-        let idp: String = row.try_get("idp_id").map_err(map_err)?;
-        let data: String = row.try_get("data").map_err(map_err)?;
+        let idp: String = row.col("idp_id")?;
+        let data: String = row.col("data")?;
         Ok(Some(BrokerState {
-            id_hash: row.try_get("id_hash").map_err(map_err)?,
+            id_hash: row.col("id_hash")?,
             org_id: org.clone(),
             idp_id: IdpId::parse(&idp).ok_or_else(|| corrupt("idp id", &idp))?,
             data: serde_json::from_str(&data).map_err(|e| corrupt("broker state", e))?,
-            created: Timestamp(row.try_get("created").map_err(map_err)?),
+            created: Timestamp(row.col("created")?),
             expires_at,
         }))
     }
@@ -73,13 +81,18 @@ impl BrokerRepo for SqlStore {
             "SELECT {USER_COLUMNS} FROM idp_user_links l JOIN users u ON u.org_id = l.org_id AND u.id = l.user_id \
              WHERE l.org_id = $1 AND l.idp_id = $2 AND l.external_id = $3"
         );
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(org.as_str())
-            .bind(idp.as_str())
-            .bind(external_id)
-            .fetch_optional(&mut *self.conn().await?)
-            .await
-            .map_err(map_err)?;
+        let row = self
+            .rows(
+                &sql,
+                vec![
+                    Val::from(org.as_str()),
+                    Val::from(idp.as_str()),
+                    Val::from(external_id),
+                ],
+            )
+            .await?
+            .into_iter()
+            .next();
         row.as_ref().map(user_from_row).transpose()
     }
 

@@ -3,68 +3,68 @@
 
 use crate::SqlStore;
 use crate::error::{corrupt, map_err};
+use crate::row::Cols;
 use federa_core::model::{Authenticator, FeatureState, LifecycleStatus, StoredPolicy, StoredRule};
 use federa_core::ports::{AuthenticatorRepo, FeatureRepo, PolicyRepo, StoreError, StoreResult};
 use federa_types::{AppId, AuthenticatorId, OrgId, PolicyId, RuleId, Timestamp};
 use sqlx::Connection as _;
-use sqlx::any::AnyRow;
-use sqlx::{Any, Executor, Row};
+use sqlx::{Any, Executor};
 
-fn status(row: &AnyRow) -> StoreResult<LifecycleStatus> {
-    let s: String = row.try_get("status").map_err(map_err)?;
+fn status(row: &impl Cols) -> StoreResult<LifecycleStatus> {
+    let s: String = row.col("status")?;
     LifecycleStatus::parse(&s).ok_or_else(|| corrupt("status", &s))
 }
 
-fn json(row: &AnyRow, col: &str) -> StoreResult<serde_json::Value> {
-    let s: String = row.try_get(col).map_err(map_err)?;
+fn json(row: &impl Cols, col: &str) -> StoreResult<serde_json::Value> {
+    let s: String = row.col(col)?;
     serde_json::from_str(&s).map_err(|e| corrupt(col, e))
 }
 
-fn org_of(row: &AnyRow) -> StoreResult<OrgId> {
-    let s: String = row.try_get("org_id").map_err(map_err)?;
+fn org_of(row: &impl Cols) -> StoreResult<OrgId> {
+    let s: String = row.col("org_id")?;
     OrgId::parse(&s).map_err(|e| corrupt("org id", e))
 }
 
-fn authenticator_from_row(row: &AnyRow) -> StoreResult<Authenticator> {
+fn authenticator_from_row(row: &impl Cols) -> StoreResult<Authenticator> {
     Ok(Authenticator {
-        id: AuthenticatorId::new(row.try_get::<String, _>("id").map_err(map_err)?),
+        id: AuthenticatorId::new(row.col::<String>("id")?),
         org_id: org_of(row)?,
-        key: row.try_get("auth_key").map_err(map_err)?,
-        name: row.try_get("name").map_err(map_err)?,
+        key: row.col("auth_key")?,
+        name: row.col("name")?,
         status: status(row)?,
         settings: json(row, "settings")?,
-        created: Timestamp(row.try_get("created").map_err(map_err)?),
-        last_updated: Timestamp(row.try_get("last_updated").map_err(map_err)?),
+        created: Timestamp(row.col("created")?),
+        last_updated: Timestamp(row.col("last_updated")?),
     })
 }
 
-fn policy_from_row(row: &AnyRow) -> StoreResult<StoredPolicy> {
+fn policy_from_row(row: &impl Cols) -> StoreResult<StoredPolicy> {
     Ok(StoredPolicy {
-        id: PolicyId::new(row.try_get::<String, _>("id").map_err(map_err)?),
+        id: PolicyId::new(row.col::<String>("id")?),
         org_id: org_of(row)?,
-        policy_type: row.try_get("policy_type").map_err(map_err)?,
-        name: row.try_get("name").map_err(map_err)?,
-        priority: row.try_get("priority").map_err(map_err)?,
+        policy_type: row.col("policy_type")?,
+        name: row.col("name")?,
+        priority: row.col("priority")?,
         status: status(row)?,
-        system: row.try_get::<i64, _>("is_system").map_err(map_err)? != 0,
+        system: row.col::<i64>("is_system")? != 0,
         body: json(row, "body")?,
-        created: Timestamp(row.try_get("created").map_err(map_err)?),
-        last_updated: Timestamp(row.try_get("last_updated").map_err(map_err)?),
+        created: Timestamp(row.col("created")?),
+        last_updated: Timestamp(row.col("last_updated")?),
     })
 }
 
-fn rule_from_row(row: &AnyRow) -> StoreResult<StoredRule> {
+fn rule_from_row(row: &impl Cols) -> StoreResult<StoredRule> {
     Ok(StoredRule {
-        id: RuleId::new(row.try_get::<String, _>("id").map_err(map_err)?),
+        id: RuleId::new(row.col::<String>("id")?),
         org_id: org_of(row)?,
-        policy_id: PolicyId::new(row.try_get::<String, _>("policy_id").map_err(map_err)?),
-        name: row.try_get("name").map_err(map_err)?,
-        priority: row.try_get("priority").map_err(map_err)?,
+        policy_id: PolicyId::new(row.col::<String>("policy_id")?),
+        name: row.col("name")?,
+        priority: row.col("priority")?,
         status: status(row)?,
-        system: row.try_get::<i64, _>("is_system").map_err(map_err)? != 0,
+        system: row.col::<i64>("is_system")? != 0,
         body: json(row, "body")?,
-        created: Timestamp(row.try_get("created").map_err(map_err)?),
-        last_updated: Timestamp(row.try_get("last_updated").map_err(map_err)?),
+        created: Timestamp(row.col("created")?),
+        last_updated: Timestamp(row.col("last_updated")?),
     })
 }
 
@@ -244,9 +244,9 @@ impl FeatureRepo for SqlStore {
         rows.iter()
             .map(|r| {
                 Ok(FeatureState {
-                    id: r.try_get("feature").map_err(map_err)?,
-                    enabled: r.try_get::<i64, _>("enabled").map_err(map_err)? != 0,
-                    last_updated: Timestamp(r.try_get("last_updated").map_err(map_err)?),
+                    id: r.col("feature")?,
+                    enabled: r.col::<i64>("enabled")? != 0,
+                    last_updated: Timestamp(r.col("last_updated")?),
                 })
             })
             .collect()
@@ -471,14 +471,13 @@ impl PolicyRepo for SqlStore {
     }
 
     async fn app_policy(&self, org: &OrgId, app: &AppId) -> StoreResult<Option<PolicyId>> {
-        let id: Option<String> = sqlx::query_scalar(
-            "SELECT policy_id FROM app_policies WHERE org_id = $1 AND app_id = $2",
-        )
-        .bind(org.as_str())
-        .bind(app.as_str())
-        .fetch_optional(&mut *self.conn().await?)
-        .await
-        .map_err(map_err)?;
+        let rows = self
+            .rows(
+                "SELECT policy_id FROM app_policies WHERE org_id = $1 AND app_id = $2",
+                vec![org.as_str().into(), app.as_str().into()],
+            )
+            .await?;
+        let id: Option<String> = rows.first().map(|r| r.col("policy_id")).transpose()?;
         Ok(id.map(PolicyId::new))
     }
 

@@ -4,6 +4,8 @@
 
 use crate::SqlStore;
 use crate::error::{corrupt, map_err};
+use crate::lane::Val;
+use crate::row::Cols;
 use federa_core::model::{
     Channel, DeliveryStatus, FactorProfile, FactorProvider, FactorStatus, FactorType, OneTimeCode,
     OutboxEntry, UserFactor,
@@ -11,9 +13,8 @@ use federa_core::model::{
 use federa_core::page::PageRequest;
 use federa_core::ports::{FactorRepo, StoreError, StoreResult};
 use federa_types::{FactorId, OrgId, Secret, Timestamp, UserId};
+use sqlx::AssertSqlSafe;
 use sqlx::Connection as _;
-use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Row};
 
 const FACTOR_COLUMNS: &str = "id, org_id, user_id, factor_type, provider, status, profile, secret, \
     last_totp_step, failed_attempts, locked_until, created, last_updated";
@@ -23,23 +24,23 @@ const CODE_COLUMNS: &str = "id, org_id, factor_id, code_hash, created, expires, 
 const OUTBOX_COLUMNS: &str =
     "id, org_id, channel, recipient, subject, body, created, status, error, last_updated";
 
-fn org_of(row: &AnyRow) -> StoreResult<OrgId> {
-    let s: String = row.try_get("org_id").map_err(map_err)?;
+fn org_of(row: &impl Cols) -> StoreResult<OrgId> {
+    let s: String = row.col("org_id")?;
     OrgId::parse(&s).map_err(|e| corrupt("org id", e))
 }
 
-fn ts(row: &AnyRow, col: &str) -> StoreResult<Timestamp> {
-    Ok(Timestamp(row.try_get(col).map_err(map_err)?))
+fn ts(row: &impl Cols, col: &str) -> StoreResult<Timestamp> {
+    Ok(Timestamp(row.col(col)?))
 }
 
-fn factor_from_row(row: &AnyRow) -> StoreResult<UserFactor> {
-    let user: String = row.try_get("user_id").map_err(map_err)?;
-    let kind: String = row.try_get("factor_type").map_err(map_err)?;
-    let provider: String = row.try_get("provider").map_err(map_err)?;
-    let status: String = row.try_get("status").map_err(map_err)?;
-    let profile: String = row.try_get("profile").map_err(map_err)?;
+fn factor_from_row(row: &impl Cols) -> StoreResult<UserFactor> {
+    let user: String = row.col("user_id")?;
+    let kind: String = row.col("factor_type")?;
+    let provider: String = row.col("provider")?;
+    let status: String = row.col("status")?;
+    let profile: String = row.col("profile")?;
     Ok(UserFactor {
-        id: FactorId::new(row.try_get::<String, _>("id").map_err(map_err)?),
+        id: FactorId::new(row.col::<String>("id")?),
         org_id: org_of(row)?,
         user_id: UserId::parse(&user).map_err(|e| corrupt("user id", e))?,
         factor_type: FactorType::parse(&kind).ok_or_else(|| corrupt("factor type", &kind))?,
@@ -48,47 +49,41 @@ fn factor_from_row(row: &AnyRow) -> StoreResult<UserFactor> {
         status: FactorStatus::parse(&status).ok_or_else(|| corrupt("factor status", &status))?,
         profile: serde_json::from_str::<FactorProfile>(&profile)
             .map_err(|e| corrupt("factor profile", e))?,
-        secret: row
-            .try_get::<Option<String>, _>("secret")
-            .map_err(map_err)?
-            .map(Secret::new),
-        last_totp_step: row.try_get("last_totp_step").map_err(map_err)?,
-        failed_attempts: row.try_get("failed_attempts").map_err(map_err)?,
-        locked_until: row
-            .try_get::<Option<i64>, _>("locked_until")
-            .map_err(map_err)?
-            .map(Timestamp),
+        secret: row.col::<Option<String>>("secret")?.map(Secret::new),
+        last_totp_step: row.col("last_totp_step")?,
+        failed_attempts: row.col("failed_attempts")?,
+        locked_until: row.col::<Option<i64>>("locked_until")?.map(Timestamp),
         created: ts(row, "created")?,
         last_updated: ts(row, "last_updated")?,
     })
 }
 
-fn code_from_row(row: &AnyRow) -> StoreResult<OneTimeCode> {
+fn code_from_row(row: &impl Cols) -> StoreResult<OneTimeCode> {
     Ok(OneTimeCode {
-        id: row.try_get("id").map_err(map_err)?,
+        id: row.col("id")?,
         org_id: org_of(row)?,
-        factor_id: FactorId::new(row.try_get::<String, _>("factor_id").map_err(map_err)?),
-        code_hash: row.try_get("code_hash").map_err(map_err)?,
+        factor_id: FactorId::new(row.col::<String>("factor_id")?),
+        code_hash: row.col("code_hash")?,
         created: ts(row, "created")?,
         expires: ts(row, "expires")?,
-        attempts: row.try_get("attempts").map_err(map_err)?,
-        used: row.try_get::<i64, _>("used").map_err(map_err)? != 0,
+        attempts: row.col("attempts")?,
+        used: row.col::<i64>("used")? != 0,
     })
 }
 
-fn outbox_from_row(row: &AnyRow) -> StoreResult<OutboxEntry> {
-    let channel: String = row.try_get("channel").map_err(map_err)?;
-    let status: String = row.try_get("status").map_err(map_err)?;
+fn outbox_from_row(row: &impl Cols) -> StoreResult<OutboxEntry> {
+    let channel: String = row.col("channel")?;
+    let status: String = row.col("status")?;
     Ok(OutboxEntry {
-        id: row.try_get("id").map_err(map_err)?,
+        id: row.col("id")?,
         org_id: org_of(row)?,
         channel: Channel::parse(&channel).ok_or_else(|| corrupt("outbox channel", &channel))?,
-        recipient: row.try_get("recipient").map_err(map_err)?,
-        subject: row.try_get("subject").map_err(map_err)?,
-        sealed_body: row.try_get("body").map_err(map_err)?,
+        recipient: row.col("recipient")?,
+        subject: row.col("subject")?,
+        sealed_body: row.col("body")?,
         created: ts(row, "created")?,
         status: DeliveryStatus::parse(&status).ok_or_else(|| corrupt("outbox status", &status))?,
-        error: row.try_get("error").map_err(map_err)?,
+        error: row.col("error")?,
         last_updated: ts(row, "last_updated")?,
     })
 }
@@ -176,12 +171,12 @@ impl FactorRepo for SqlStore {
             "SELECT {FACTOR_COLUMNS} FROM user_factors WHERE org_id = $1 AND user_id = $2 \
              ORDER BY created, id"
         );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(org.as_str())
-            .bind(user.as_str())
-            .fetch_all(&mut *self.conn().await?)
-            .await
-            .map_err(map_err)?;
+        let rows = self
+            .rows(
+                &sql,
+                vec![Val::from(org.as_str()), Val::from(user.as_str())],
+            )
+            .await?;
         rows.iter().map(factor_from_row).collect()
     }
 

@@ -2,33 +2,32 @@
 
 use crate::SqlStore;
 use crate::error::{corrupt, map_err};
+use crate::lane::Val;
+use crate::row::Cols;
 use crate::users::{USER_COLUMNS, prefix_pattern, user_from_row};
 use federa_core::model::{Group, GroupProfile, User};
 use federa_core::page::PageRequest;
 use federa_core::ports::{GroupRepo, StoreError, StoreResult};
 use federa_types::{GroupId, OrgId, Timestamp, UserId};
+use sqlx::AssertSqlSafe;
 use sqlx::Connection as _;
-use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Row};
 
 const GROUP_COLUMNS: &str =
     "g.id, g.org_id, g.name, g.description, g.created, g.last_updated, g.last_membership_updated";
 
-fn group_from_row(row: &AnyRow) -> StoreResult<Group> {
-    let id: String = row.try_get("id").map_err(map_err)?;
-    let org: String = row.try_get("org_id").map_err(map_err)?;
+fn group_from_row(row: &impl Cols) -> StoreResult<Group> {
+    let id: String = row.col("id")?;
+    let org: String = row.col("org_id")?;
     Ok(Group {
         id: GroupId::parse(&id).map_err(|e| corrupt("group id", e))?,
         org_id: OrgId::parse(&org).map_err(|e| corrupt("org id", e))?,
         profile: GroupProfile {
-            name: row.try_get("name").map_err(map_err)?,
-            description: row.try_get("description").map_err(map_err)?,
+            name: row.col("name")?,
+            description: row.col("description")?,
         },
-        created: Timestamp(row.try_get("created").map_err(map_err)?),
-        last_updated: Timestamp(row.try_get("last_updated").map_err(map_err)?),
-        last_membership_updated: Timestamp(
-            row.try_get("last_membership_updated").map_err(map_err)?,
-        ),
+        created: Timestamp(row.col("created")?),
+        last_updated: Timestamp(row.col("last_updated")?),
+        last_membership_updated: Timestamp(row.col("last_membership_updated")?),
     })
 }
 
@@ -249,12 +248,12 @@ impl GroupRepo for SqlStore {
             "SELECT {GROUP_COLUMNS} FROM user_groups g JOIN group_members m ON m.group_id = g.id \
              WHERE m.org_id = $1 AND g.org_id = $1 AND m.user_id = $2 ORDER BY g.id"
         );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(org.as_str())
-            .bind(user.as_str())
-            .fetch_all(&mut *self.conn().await?)
-            .await
-            .map_err(map_err)?;
+        let rows = self
+            .rows(
+                &sql,
+                vec![Val::from(org.as_str()), Val::from(user.as_str())],
+            )
+            .await?;
         rows.iter().map(group_from_row).collect()
     }
 }

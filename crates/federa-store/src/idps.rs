@@ -4,53 +4,51 @@
 
 use crate::SqlStore;
 use crate::error::{corrupt, map_err};
+use crate::row::Cols;
 use federa_core::ports::{IdpKeyDelete, IdpRepo, StoreError, StoreResult, StoredIdp, StoredIdpKey};
 use federa_types::{IdpId, OrgId, Timestamp};
 use sqlx::Connection as _;
 use sqlx::any::AnyRow;
-use sqlx::{Any, AssertSqlSafe, Row, Transaction};
+use sqlx::{Any, AssertSqlSafe, Transaction};
 
 const IDP_COLS: &str = "id, org_id, kind, name, status, body, sealed_client_secret, \
     sealed_sp_key, sp_cert, sp_kid, created, last_updated";
 const KEY_COLS: &str = "kid, org_id, kty, x5c, x5t_s256, created, expires_at";
 
-fn org_of(row: &AnyRow) -> StoreResult<OrgId> {
-    let s: String = row.try_get("org_id").map_err(map_err)?;
+fn org_of(row: &impl Cols) -> StoreResult<OrgId> {
+    let s: String = row.col("org_id")?;
     OrgId::parse(&s).map_err(|e| corrupt("org id", e))
 }
 
-fn idp_from_row(row: &AnyRow, trust_kids: Vec<String>) -> StoreResult<StoredIdp> {
-    let id: String = row.try_get("id").map_err(map_err)?;
-    let body: String = row.try_get("body").map_err(map_err)?;
+fn idp_from_row(row: &impl Cols, trust_kids: Vec<String>) -> StoreResult<StoredIdp> {
+    let id: String = row.col("id")?;
+    let body: String = row.col("body")?;
     Ok(StoredIdp {
         id: IdpId::parse(&id).ok_or_else(|| corrupt("IdP id", &id))?,
         org_id: org_of(row)?,
-        kind: row.try_get("kind").map_err(map_err)?,
-        name: row.try_get("name").map_err(map_err)?,
-        status: row.try_get("status").map_err(map_err)?,
+        kind: row.col("kind")?,
+        name: row.col("name")?,
+        status: row.col("status")?,
         body: serde_json::from_str(&body).map_err(|e| corrupt("IdP body", e))?,
-        sealed_client_secret: row.try_get("sealed_client_secret").map_err(map_err)?,
-        sealed_sp_key: row.try_get("sealed_sp_key").map_err(map_err)?,
-        sp_cert: row.try_get("sp_cert").map_err(map_err)?,
-        sp_kid: row.try_get("sp_kid").map_err(map_err)?,
+        sealed_client_secret: row.col("sealed_client_secret")?,
+        sealed_sp_key: row.col("sealed_sp_key")?,
+        sp_cert: row.col("sp_cert")?,
+        sp_kid: row.col("sp_kid")?,
         trust_kids,
-        created: Timestamp(row.try_get("created").map_err(map_err)?),
-        last_updated: Timestamp(row.try_get("last_updated").map_err(map_err)?),
+        created: Timestamp(row.col("created")?),
+        last_updated: Timestamp(row.col("last_updated")?),
     })
 }
 
-fn key_from_row(row: &AnyRow) -> StoreResult<StoredIdpKey> {
+fn key_from_row(row: &impl Cols) -> StoreResult<StoredIdpKey> {
     Ok(StoredIdpKey {
-        kid: row.try_get("kid").map_err(map_err)?,
+        kid: row.col("kid")?,
         org_id: org_of(row)?,
-        kty: row.try_get("kty").map_err(map_err)?,
-        x5c: row.try_get("x5c").map_err(map_err)?,
-        x5t_s256: row.try_get("x5t_s256").map_err(map_err)?,
-        created: Timestamp(row.try_get("created").map_err(map_err)?),
-        expires_at: row
-            .try_get::<Option<i64>, _>("expires_at")
-            .map_err(map_err)?
-            .map(Timestamp),
+        kty: row.col("kty")?,
+        x5c: row.col("x5c")?,
+        x5t_s256: row.col("x5t_s256")?,
+        created: Timestamp(row.col("created")?),
+        expires_at: row.col::<Option<i64>>("expires_at")?.map(Timestamp),
     })
 }
 
@@ -98,15 +96,13 @@ impl SqlStore {
         .fetch_all(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
-        rows.iter()
-            .map(|r| r.try_get::<String, _>("kid").map_err(map_err))
-            .collect()
+        rows.iter().map(|r| r.col::<String>("kid")).collect()
     }
 
     async fn idps_from_rows(&self, org: &OrgId, rows: &[AnyRow]) -> StoreResult<Vec<StoredIdp>> {
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let id: String = row.try_get("id").map_err(map_err)?;
+            let id: String = row.col("id")?;
             let kids = self.trust_kids_of(org, &id).await?;
             out.push(idp_from_row(row, kids)?);
         }

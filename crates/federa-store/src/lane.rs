@@ -9,22 +9,33 @@
 //! them without the ping; PostgreSQL keeps sqlx's pool, whose release ping also notices a
 //! dropped socket.
 //!
-//! [`Batch`] is a write transaction of several statements. On SQLite it is sent as one
-//! multi-statement query (`BEGIN IMMEDIATE; …; COMMIT`), one round trip; on PostgreSQL it is an
-//! ordinary transaction with one statement per round trip. Placeholders are written `$1…` per
-//! statement and renumbered when the batch is joined (sqlx's SQLite driver binds `$N` against
-//! the whole query's arguments).
+//! Beside each sqlx connection the lane holds a native one (rusqlite, the same bundled SQLite
+//! library) that runs statements on the calling thread, with no hand-off at all: a small
+//! statement costs a few microseconds there. The store's hot paths use it: [`Batch`]es and the
+//! reads of [`Lane::rows`]. The calling thread is a runtime thread, so a native connection never
+//! waits for a lock: its busy handler gives up at once and the caller yields to the runtime and
+//! tries again (another connection's transaction may need this very thread to finish), until
+//! the same 5 s limit the sqlx connections have.
+//!
+//! [`Batch`] is a write transaction of several statements. On SQLite it runs on a native
+//! connection (`BEGIN IMMEDIATE`, the statements, `COMMIT`, all before the call returns); on
+//! PostgreSQL it is an ordinary transaction with one statement per round trip. Placeholders are
+//! written `$1…` per statement; on SQLite each value is bound by its name (`$N`).
 
 use crate::error::map_err;
+use crate::row::{NativeRow, Row};
 use federa_core::ports::{StoreError, StoreResult};
-use sqlx::any::{AnyQueryResult, AnyRow};
+use rusqlite::ErrorCode;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, Connection, Either, Executor};
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, MutexGuard, Semaphore, SemaphorePermit};
+
+/// How long a native statement may keep finding the database locked (as `busy_timeout`).
+const BUSY_LIMIT: Duration = Duration::from_secs(5);
 
 /// How long a lane connection may go unused before its next lease checks it with a ping.
 const CHECK_AFTER_MS: u64 = 30_000;
@@ -32,9 +43,6 @@ const CHECK_AFTER_MS: u64 = 30_000;
 /// One held SQLite connection.
 struct Slot {
     conn: Mutex<AnyConnection>,
-    /// A batch on this connection was cancelled before its transaction ended: the next holder
-    /// rolls it back before using the connection.
-    dirty: AtomicBool,
     /// Milliseconds since the lane opened at which the connection was last known good.
     checked_ms: AtomicU64,
 }
@@ -45,6 +53,9 @@ pub(crate) struct Lane {
     slots: Vec<Slot>,
     permits: Semaphore,
     opened: Instant,
+    /// Native connections, as many as `slots`; held only while a call runs on the calling
+    /// thread, never across an `await`.
+    natives: Vec<std::sync::Mutex<rusqlite::Connection>>,
 }
 
 impl std::fmt::Debug for Lane {
@@ -70,23 +81,47 @@ async fn open_sqlite(url: &str) -> Result<AnyConnection, sqlx::Error> {
     Ok(conn)
 }
 
+/// The file a `sqlite://<path>?<options>` URL names (percent-decoded).
+fn sqlite_file(url: &str) -> Result<std::path::PathBuf, sqlx::Error> {
+    let bad = || sqlx::Error::Configuration(format!("not a SQLite file URL: {url}").into());
+    let rest = url.strip_prefix("sqlite://").ok_or_else(bad)?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    let file = url::Url::parse(&format!("file://{path}")).map_err(|_| bad())?;
+    file.to_file_path().map_err(|_| bad())
+}
+
+/// Opens a native connection with the settings sqlx gives its own: foreign keys enforced,
+/// `synchronous = NORMAL`; no busy wait (see the module notes).
+fn open_native(url: &str) -> Result<rusqlite::Connection, sqlx::Error> {
+    let file = sqlite_file(url)?;
+    let native_err = |e: rusqlite::Error| sqlx::Error::Protocol(format!("SQLite: {e}"));
+    let conn = rusqlite::Connection::open(file).map_err(native_err)?;
+    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+        .map_err(native_err)?;
+    conn.busy_timeout(Duration::ZERO).map_err(native_err)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
 impl Lane {
     /// Opens `size` connections to `url` (at least one).
     pub(crate) async fn open(url: &str, size: usize) -> Result<Arc<Self>, sqlx::Error> {
         let size = size.max(1);
         let mut slots = Vec::with_capacity(size);
+        let mut natives = Vec::with_capacity(size);
         for _ in 0..size {
             slots.push(Slot {
                 conn: Mutex::new(open_sqlite(url).await?),
-                dirty: AtomicBool::new(false),
                 checked_ms: AtomicU64::new(0),
             });
+            natives.push(std::sync::Mutex::new(open_native(url)?));
         }
         Ok(Arc::new(Self {
             url: url.to_string(),
             slots,
             permits: Semaphore::new(size),
             opened: Instant::now(),
+            natives,
         }))
     }
 
@@ -116,11 +151,6 @@ impl Lane {
             None => (0, self.slots[0].conn.lock().await),
         };
         let slot = &self.slots[index];
-        if slot.dirty.swap(false, Ordering::AcqRel) {
-            // Left inside a transaction by a cancelled batch: end it ("no transaction is
-            // active" when it had already ended is expected and ignored).
-            let _ = guard.execute("ROLLBACK").await;
-        }
         let now = self.now_ms();
         if now.saturating_sub(slot.checked_ms.load(Ordering::Relaxed)) > CHECK_AFTER_MS {
             if guard.ping().await.is_err() {
@@ -132,8 +162,6 @@ impl Lane {
         Ok(Lease::Lane(LaneLease {
             guard,
             lane: self.clone(),
-            index,
-            in_batch: false,
             _permit: permit,
         }))
     }
@@ -143,20 +171,60 @@ impl Lane {
         self.permits.close();
     }
 
-    /// Spawns the rollback of a connection a cancelled batch left in a transaction, so that its
-    /// write lock does not outlive the request; without a runtime the next lease does it.
-    fn roll_back_later(self: &Arc<Self>, index: usize) {
-        let Ok(rt) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let lane = self.clone();
-        rt.spawn(async move {
-            let slot = &lane.slots[index];
-            let mut guard = slot.conn.lock().await;
-            if slot.dirty.swap(false, Ordering::AcqRel) {
-                let _ = guard.execute("ROLLBACK").await;
+    /// Runs `f` on a free native connection, on this thread. A connection a panic left
+    /// poisoned is rolled back first (`f` may have stopped inside a transaction).
+    fn on_native<T>(&self, f: impl FnOnce(&rusqlite::Connection) -> T) -> T {
+        let guard = self.natives.iter().find_map(|m| match m.try_lock() {
+            Ok(g) => Some(g),
+            Err(std::sync::TryLockError::Poisoned(p)) => {
+                let g = p.into_inner();
+                if !g.is_autocommit() {
+                    let _ = g.execute_batch("ROLLBACK");
+                }
+                Some(g)
             }
+            Err(std::sync::TryLockError::WouldBlock) => None,
         });
+        let guard = match guard {
+            Some(g) => g,
+            // Every connection is in use by another runtime thread, each for microseconds.
+            None => self.natives[0]
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        };
+        f(&guard)
+    }
+
+    /// Runs `f` natively until it does not find the database locked: between attempts the
+    /// task yields to the runtime (the lock's holder may need this thread), then waits a
+    /// millisecond at a time, up to [`BUSY_LIMIT`].
+    async fn native<T>(
+        &self,
+        mut f: impl FnMut(&rusqlite::Connection) -> Result<T, NativeError>,
+    ) -> Result<T, NativeError> {
+        let started = Instant::now();
+        let mut attempts = 0u32;
+        loop {
+            match self.on_native(&mut f) {
+                Err(e) if e.is_busy() && started.elapsed() < BUSY_LIMIT => {
+                    attempts += 1;
+                    if attempts < 16 {
+                        tokio::task::yield_now().await;
+                    } else {
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// The rows of one read statement, run natively.
+    pub(crate) async fn rows(&self, sql: &str, vals: &[Val]) -> StoreResult<Vec<Row>> {
+        self.native(|c| query_native(c, sql, vals))
+            .await
+            .map(|rows| rows.into_iter().map(Row::Native).collect())
+            .map_err(NativeError::into_store)
     }
 }
 
@@ -165,20 +233,7 @@ pub(crate) struct LaneLease<'a> {
     // Field order matters: the connection goes back before the permit (see `Lane::lease`).
     guard: MutexGuard<'a, AnyConnection>,
     lane: Arc<Lane>,
-    index: usize,
-    in_batch: bool,
     _permit: SemaphorePermit<'a>,
-}
-
-impl Drop for LaneLease<'_> {
-    fn drop(&mut self) {
-        if self.in_batch {
-            self.lane.slots[self.index]
-                .dirty
-                .store(true, Ordering::Release);
-            self.lane.roll_back_later(self.index);
-        }
-    }
 }
 
 /// A connection leased for one store call: a lane connection on SQLite, a pooled one on
@@ -249,7 +304,7 @@ impl From<Option<i64>> for Val {
 
 type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
 
-fn bind_val(q: AnyQuery<'_>, v: Val) -> AnyQuery<'_> {
+pub(crate) fn bind_val(q: AnyQuery<'_>, v: Val) -> AnyQuery<'_> {
     match v {
         Val::Text(s) => q.bind(s),
         Val::OptText(s) => q.bind(s),
@@ -295,13 +350,13 @@ pub(crate) struct Batch {
 #[derive(Debug)]
 pub(crate) struct BatchError {
     pub index: usize,
-    pub error: sqlx::Error,
+    pub error: StoreError,
 }
 
 impl BatchError {
     /// The store error, for a failure that needs no statement-specific mapping.
     pub(crate) fn into_store(self) -> StoreError {
-        map_err(self.error)
+        self.error
     }
 }
 
@@ -309,7 +364,120 @@ impl BatchError {
 #[derive(Default)]
 pub(crate) struct BatchOutcome {
     pub affected: Vec<u64>,
-    pub rows: Vec<Vec<AnyRow>>,
+    pub rows: Vec<Vec<Row>>,
+}
+
+/// A native statement's failure.
+#[derive(Debug)]
+pub(crate) enum NativeError {
+    /// The database was locked by another connection: try again later.
+    Busy,
+    /// Anything else, mapped as sqlx errors are (unique → conflict, foreign key → missing).
+    Failed(StoreError),
+}
+
+impl NativeError {
+    fn is_busy(&self) -> bool {
+        matches!(self, NativeError::Busy)
+    }
+
+    pub(crate) fn into_store(self) -> StoreError {
+        match self {
+            NativeError::Busy => StoreError::Backend("database is locked".into()),
+            NativeError::Failed(e) => e,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for NativeError {
+    fn from(e: rusqlite::Error) -> Self {
+        // The extended result codes sqlx maps to unique and foreign-key violations.
+        const UNIQUE: i32 = 2067;
+        const PRIMARY_KEY: i32 = 1555;
+        const FOREIGN_KEY: i32 = 787;
+        if let rusqlite::Error::SqliteFailure(f, msg) = &e {
+            match f.code {
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => return NativeError::Busy,
+                ErrorCode::ConstraintViolation => match f.extended_code {
+                    UNIQUE | PRIMARY_KEY => {
+                        return NativeError::Failed(StoreError::Conflict(
+                            msg.clone().unwrap_or_else(|| e.to_string()),
+                        ));
+                    }
+                    FOREIGN_KEY => {
+                        return NativeError::Failed(StoreError::MissingReference(
+                            "a referenced resource".into(),
+                        ));
+                    }
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+        NativeError::Failed(StoreError::Backend(e.to_string()))
+    }
+}
+
+/// Prepares `sql` (cached) and binds `vals` by name: value `i` to `$i+1`; a placeholder the
+/// statement does not use is skipped.
+fn prepared<'c>(
+    c: &'c rusqlite::Connection,
+    sql: &str,
+    vals: &[Val],
+) -> Result<rusqlite::CachedStatement<'c>, NativeError> {
+    let mut st = c.prepare_cached(sql)?;
+    for (i, v) in vals.iter().enumerate() {
+        let Some(at) = st.parameter_index(&format!("${}", i + 1))? else {
+            continue;
+        };
+        match v {
+            Val::Text(t) => st.raw_bind_parameter(at, t)?,
+            Val::OptText(t) => st.raw_bind_parameter(at, t)?,
+            Val::Int(n) => st.raw_bind_parameter(at, n)?,
+            Val::OptInt(n) => st.raw_bind_parameter(at, n)?,
+        }
+    }
+    Ok(st)
+}
+
+/// Runs one statement natively: its rows (none for most writes) and the rows it changed.
+fn run_native(
+    c: &rusqlite::Connection,
+    sql: &str,
+    vals: &[Val],
+) -> Result<(Vec<NativeRow>, u64), NativeError> {
+    let mut st = prepared(c, sql, vals)?;
+    let names: Arc<[String]> = st
+        .column_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect::<Vec<_>>()
+        .into();
+    let width = names.len();
+    let mut out = Vec::new();
+    {
+        let mut rows = st.raw_query();
+        while let Some(r) = rows.next()? {
+            let mut values = Vec::with_capacity(width);
+            for i in 0..width {
+                values.push(r.get::<_, rusqlite::types::Value>(i)?);
+            }
+            out.push(NativeRow::new(names.clone(), values));
+        }
+    }
+    // Rows changed by this statement (0 for a read; `changes()` would still report the
+    // previous write's count).
+    let changed = if st.readonly() { 0 } else { c.changes() };
+    Ok((out, changed))
+}
+
+/// The rows of a read statement.
+fn query_native(
+    c: &rusqlite::Connection,
+    sql: &str,
+    vals: &[Val],
+) -> Result<Vec<NativeRow>, NativeError> {
+    run_native(c, sql, vals).map(|(rows, _)| rows)
 }
 
 impl Batch {
@@ -328,97 +496,68 @@ impl Batch {
         self.stmts.len() - 1
     }
 
-    /// The batch as one SQLite query: `BEGIN IMMEDIATE`, the statements with their placeholders
-    /// renumbered across the whole query, `COMMIT`.
-    fn joined(&self) -> (String, Vec<Val>) {
-        let mut sql = String::from("BEGIN IMMEDIATE;\n");
-        let mut vals = Vec::new();
-        for s in &self.stmts {
-            sql.push_str(&renumber(&s.sql, vals.len()));
-            sql.push_str(";\n");
-            vals.extend(s.vals.iter().cloned());
-        }
-        sql.push_str("COMMIT");
-        (sql, vals)
-    }
-
     /// Runs the batch on `lease`: every statement or none.
     pub(crate) async fn run(self, lease: &mut Lease<'_>) -> Result<BatchOutcome, BatchError> {
         if self.stmts.is_empty() {
             return Ok(BatchOutcome::default());
         }
         match lease {
-            Lease::Lane(l) => self.run_joined(l).await,
+            Lease::Lane(l) => {
+                let lane = l.lane.clone();
+                match lane.native(|c| self.run_on(c)).await {
+                    Ok(Ok(out)) => Ok(out),
+                    Ok(Err((index, error))) => Err(BatchError { index, error }),
+                    Err(busy) => Err(BatchError {
+                        index: 0,
+                        error: busy.into_store(),
+                    }),
+                }
+            }
             Lease::Pool(p) => self.run_each(p).await,
         }
     }
 
-    async fn run_joined(self, l: &mut LaneLease<'_>) -> Result<BatchOutcome, BatchError> {
-        use futures_util::TryStreamExt;
-        let n = self.stmts.len();
-        let (sql, vals) = self.joined();
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for v in vals {
-            q = bind_val(q, v);
+    /// The batch on a native connection: `BEGIN IMMEDIATE`, the statements, `COMMIT`. On a
+    /// failure the transaction is rolled back: a locked database is `Err` (the caller tries
+    /// the whole batch again), anything else names the failing statement (a failed `COMMIT`
+    /// is reported against the last one).
+    #[allow(clippy::type_complexity)]
+    fn run_on(
+        &self,
+        c: &rusqlite::Connection,
+    ) -> Result<Result<BatchOutcome, (usize, StoreError)>, NativeError> {
+        let last = self.stmts.len() - 1;
+        match c
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(NativeError::from)
+        {
+            Ok(()) => {}
+            Err(NativeError::Busy) => return Err(NativeError::Busy),
+            Err(NativeError::Failed(e)) => return Ok(Err((0, e))),
         }
         let mut out = BatchOutcome {
-            affected: Vec::with_capacity(n),
-            rows: vec![Vec::new(); n],
+            affected: Vec::with_capacity(self.stmts.len()),
+            rows: Vec::with_capacity(self.stmts.len()),
         };
-        // Results arrive in statement order: one `Left` per statement (BEGIN first, COMMIT
-        // last), preceded by that statement's rows.
-        let mut done = 0usize;
-        l.in_batch = true;
-        let result: Result<(), sqlx::Error> = async {
-            // sqlx 0.9 marks multi-statement `fetch_many` deprecated because only its SQLite
-            // driver supports it; this path is SQLite-only, and the store's tests of batches
-            // (tests/batch.rs) fail if a later sqlx drops it.
-            #[allow(deprecated)]
-            let mut stream = q.fetch_many(&mut *l.guard);
-            while let Some(item) = stream.try_next().await? {
-                match item {
-                    Either::Left(r) => {
-                        let r: AnyQueryResult = r;
-                        if (1..=n).contains(&done) {
-                            out.affected.push(r.rows_affected());
-                        }
-                        done += 1;
-                    }
-                    Either::Right(row) => {
-                        if (1..=n).contains(&done) {
-                            out.rows[done - 1].push(row);
-                        }
-                    }
+        let body = (|| {
+            for (i, s) in self.stmts.iter().enumerate() {
+                let (rows, changed) = run_native(c, &s.sql, &s.vals).map_err(|e| (i, e))?;
+                out.affected.push(changed);
+                out.rows.push(rows.into_iter().map(Row::Native).collect());
+            }
+            c.execute_batch("COMMIT")
+                .map_err(|e| (last, NativeError::from(e)))
+        })();
+        match body {
+            Ok(()) => Ok(Ok(out)),
+            Err((i, e)) => {
+                if !c.is_autocommit() {
+                    let _ = c.execute_batch("ROLLBACK");
                 }
-            }
-            Ok(())
-        }
-        .await;
-        match result {
-            Ok(()) if done == n + 2 => {
-                l.in_batch = false;
-                Ok(out)
-            }
-            Ok(()) => {
-                let _ = l.guard.execute("ROLLBACK").await;
-                l.in_batch = false;
-                Err(BatchError {
-                    index: done.saturating_sub(1).min(n.saturating_sub(1)),
-                    error: sqlx::Error::Protocol(format!(
-                        "the batch ended after {done} of {} statements",
-                        n + 2
-                    )),
-                })
-            }
-            Err(error) => {
-                // The failed statement is the one after the last completed; BEGIN and COMMIT
-                // failures are reported against the first and last statement.
-                let _ = l.guard.execute("ROLLBACK").await;
-                l.in_batch = false;
-                Err(BatchError {
-                    index: done.saturating_sub(1).min(n - 1),
-                    error,
-                })
+                match e {
+                    NativeError::Busy => Err(NativeError::Busy),
+                    NativeError::Failed(e) => Ok(Err((i, e))),
+                }
             }
         }
     }
@@ -426,11 +565,16 @@ impl Batch {
     async fn run_each(self, conn: &mut PoolConnection<Any>) -> Result<BatchOutcome, BatchError> {
         use futures_util::TryStreamExt;
         let n = self.stmts.len();
-        let fail = |index: usize| move |error: sqlx::Error| BatchError { index, error };
+        let fail = |index: usize| {
+            move |error: sqlx::Error| BatchError {
+                index,
+                error: map_err(error),
+            }
+        };
         let mut tx = conn.begin().await.map_err(fail(0))?;
         let mut out = BatchOutcome {
             affected: Vec::with_capacity(n),
-            rows: vec![Vec::new(); n],
+            rows: (0..n).map(|_| Vec::new()).collect(),
         };
         for (i, s) in self.stmts.into_iter().enumerate() {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(s.sql));
@@ -444,7 +588,7 @@ impl Batch {
             while let Some(item) = stream.try_next().await.map_err(fail(i))? {
                 match item {
                     Either::Left(r) => affected += r.rows_affected(),
-                    Either::Right(row) => out.rows[i].push(row),
+                    Either::Right(row) => out.rows[i].push(Row::Any(row)),
                 }
             }
             drop(stream);
@@ -455,82 +599,19 @@ impl Batch {
     }
 }
 
-/// `sql` with each `$N` placeholder outside quotes raised by `offset`.
-fn renumber(sql: &str, offset: usize) -> String {
-    if offset == 0 {
-        return sql.to_string();
-    }
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut chars = sql.chars().peekable();
-    let mut quote: Option<char> = None;
-    while let Some(c) = chars.next() {
-        match quote {
-            Some(q) => {
-                out.push(c);
-                if c == q {
-                    quote = None;
-                }
-            }
-            None if c == '\'' || c == '"' => {
-                quote = Some(c);
-                out.push(c);
-            }
-            None if c == '$' && chars.peek().is_some_and(|d| d.is_ascii_digit()) => {
-                let mut digits = String::new();
-                while let Some(d) = chars.peek().copied().filter(char::is_ascii_digit) {
-                    digits.push(d);
-                    chars.next();
-                }
-                match digits.parse::<usize>() {
-                    Ok(k) => {
-                        out.push('$');
-                        out.push_str(&(k + offset).to_string());
-                    }
-                    Err(_) => {
-                        out.push('$');
-                        out.push_str(&digits);
-                    }
-                }
-            }
-            None => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use futures_util::FutureExt;
+    use crate::row::Cols;
 
     #[test]
-    fn renumber_raises_placeholders_outside_quotes_only() {
+    fn sqlite_urls_name_their_file() {
         assert_eq!(
-            renumber("UPDATE t SET a = $1, b = '$2' WHERE c = $10", 3),
-            "UPDATE t SET a = $4, b = '$2' WHERE c = $13"
+            sqlite_file("sqlite:///tmp/a%20b/federa.db?mode=rwc").unwrap(),
+            std::path::PathBuf::from("/tmp/a b/federa.db")
         );
-        assert_eq!(renumber("SELECT $1", 0), "SELECT $1");
-        assert_eq!(
-            renumber("SELECT \"$1\", $ 2, $x", 5),
-            "SELECT \"$1\", $ 2, $x"
-        );
-    }
-
-    #[test]
-    fn joined_batch_numbers_arguments_across_statements() {
-        let mut b = Batch::new();
-        b.push(
-            "INSERT INTO t (a, b) VALUES ($1, $2)",
-            vec!["x".into(), 1.into()],
-        );
-        b.push("DELETE FROM t WHERE a = $1", vec!["y".into()]);
-        let (sql, vals) = b.joined();
-        assert_eq!(
-            sql,
-            "BEGIN IMMEDIATE;\nINSERT INTO t (a, b) VALUES ($1, $2);\nDELETE FROM t WHERE a = $3;\nCOMMIT"
-        );
-        assert_eq!(vals.len(), 3);
+        assert!(sqlite_file("postgres://x/y").is_err());
     }
 
     async fn lane_with_table(dir: &tempfile::TempDir, size: usize) -> Arc<Lane> {
@@ -540,6 +621,9 @@ mod tests {
         let mut c = lane.lease().await.unwrap();
         c.execute("PRAGMA journal_mode = WAL").await.unwrap();
         c.execute("CREATE TABLE t (a TEXT PRIMARY KEY, b INTEGER NOT NULL)")
+            .await
+            .unwrap();
+        c.execute("CREATE TABLE child (a TEXT NOT NULL REFERENCES t(a) ON DELETE CASCADE)")
             .await
             .unwrap();
         drop(c);
@@ -562,6 +646,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn native_reads_bind_placeholders_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let lane = lane_with_table(&dir, 2).await;
+        let mut b = Batch::new();
+        insert(&mut b, "x");
+        b.push(
+            "INSERT INTO t (a, b) VALUES ($2, $1)",
+            vec![Val::Int(5), "y".into()],
+        );
+        b.run(&mut lane.lease().await.unwrap()).await.unwrap();
+        // `$2` before `$1`, one of them twice, and a NULL.
+        let rows = lane
+            .rows(
+                "SELECT a, b, NULL AS n FROM t WHERE b = $2 AND (a = $1 OR a = $1)",
+                &["y".into(), Val::Int(5)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].col::<String>("a").unwrap(), "y");
+        assert_eq!(rows[0].col::<i64>("b").unwrap(), 5);
+        assert_eq!(rows[0].col::<Option<String>>("n").unwrap(), None);
+    }
+
+    #[tokio::test]
     async fn batch_reports_rows_per_statement_and_returning_rows() {
         let dir = tempfile::tempdir().unwrap();
         let lane = lane_with_table(&dir, 2).await;
@@ -569,12 +678,15 @@ mod tests {
         insert(&mut b, "x");
         insert(&mut b, "y");
         b.push("UPDATE t SET b = 2 WHERE a = $1", vec!["nobody".into()]);
+        let read = b.push("SELECT a FROM t ORDER BY a", vec![]);
         let del = b.push("DELETE FROM t WHERE a = $1 RETURNING a", vec!["y".into()]);
         let mut l = lane.lease().await.unwrap();
         let out = b.run(&mut l).await.unwrap();
         drop(l);
-        assert_eq!(out.affected, vec![1, 1, 0, 1]);
+        assert_eq!(out.affected, vec![1, 1, 0, 0, 1]);
+        assert_eq!(out.rows[read].len(), 2);
         assert_eq!(out.rows[del].len(), 1);
+        assert_eq!(out.rows[del][0].col::<String>("a").unwrap(), "y");
         assert_eq!(count(&lane).await, 1);
     }
 
@@ -591,44 +703,46 @@ mod tests {
         let err = b.run(&mut l).await.err().unwrap();
         assert_eq!(err.index, dup);
         assert!(matches!(err.into_store(), StoreError::Conflict(_)));
-        // The same connection is usable and outside any transaction.
+        // Foreign keys are enforced on the native connections too.
         let mut b = Batch::new();
         insert(&mut b, "w");
+        let orphan = b.push("INSERT INTO child (a) VALUES ($1)", vec!["nobody".into()]);
+        let err = b.run(&mut l).await.err().unwrap();
+        assert_eq!(err.index, orphan);
+        assert!(matches!(err.into_store(), StoreError::MissingReference(_)));
+        // The connections are usable and outside any transaction.
+        let mut b = Batch::new();
+        insert(&mut b, "v");
         b.run(&mut l).await.unwrap();
         drop(l);
-        assert_eq!(count(&lane).await, 1, "only the later batch's row");
+        assert_eq!(count(&lane).await, 1, "only the last batch's row");
     }
 
-    #[tokio::test]
-    async fn a_cancelled_batch_is_rolled_back_and_releases_the_write_lock() {
+    /// A batch that finds another connection's write lock waits for it without holding the
+    /// runtime's only thread: here the holder's COMMIT needs that thread.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_batch_behind_another_writer_yields_until_the_lock_is_free() {
         let dir = tempfile::tempdir().unwrap();
         let lane = lane_with_table(&dir, 2).await;
-        {
-            let mut l = lane.lease().await.unwrap();
-            let mut b = Batch::new();
-            for i in 0..50 {
-                insert(&mut b, &format!("row{i}"));
-            }
-            // Polled once, so the batch is sent to the connection, then dropped mid-way.
-            let fut = b.run(&mut l);
-            assert!(fut.now_or_never().is_none(), "the batch needs the worker");
-        }
-        // Another connection can write (the spawned rollback ended the transaction and its
-        // write lock), and nothing of the cancelled batch is visible.
-        let mut other = Batch::new();
-        insert(&mut other, "after");
-        let mut l1 = lane.lease().await.unwrap();
-        let mut l2 = lane.lease().await.unwrap();
-        other.run(&mut l2).await.unwrap();
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t")
-            .fetch_one(&mut *l1)
+        let mut holder = lane.lease().await.unwrap();
+        holder.execute("BEGIN IMMEDIATE").await.unwrap();
+        holder
+            .execute("INSERT INTO t (a, b) VALUES ('first', 1)")
             .await
             .unwrap();
-        assert_eq!(n, 1);
-        let names: Vec<String> = sqlx::query_scalar("SELECT a FROM t")
-            .fetch_all(&mut *l1)
-            .await
-            .unwrap();
-        assert_eq!(names, vec!["after".to_string()]);
+        let mut l = lane.lease().await.unwrap();
+        let mut b = Batch::new();
+        insert(&mut b, "second");
+        let waiting = b.run(&mut l);
+        let release = async {
+            // Runs once the batch has found the lock taken and yielded.
+            tokio::task::yield_now().await;
+            holder.execute("COMMIT").await.unwrap();
+        };
+        let (done, ()) = tokio::join!(waiting, release);
+        done.unwrap();
+        drop(l);
+        drop(holder);
+        assert_eq!(count(&lane).await, 2);
     }
 }

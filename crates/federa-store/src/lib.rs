@@ -13,6 +13,7 @@ mod idps;
 mod lane;
 mod logs;
 mod orgs;
+mod row;
 mod sessions;
 mod users;
 mod webauthn;
@@ -159,6 +160,21 @@ impl SqlStore {
             l.close();
         }
         self.pool.close().await;
+    }
+
+    /// The rows of one read statement (`$1…` placeholders for `vals`): on a native SQLite
+    /// connection on this thread when the store has a lane, else through sqlx.
+    pub(crate) async fn rows(&self, sql: &str, vals: Vec<lane::Val>) -> StoreResult<Vec<row::Row>> {
+        if let Some(l) = &self.lane {
+            return l.rows(sql, &vals).await;
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+        for v in vals {
+            q = lane::bind_val(q, v);
+        }
+        let mut conn = self.conn().await?;
+        let rows = q.fetch_all(&mut *conn).await.map_err(map_err)?;
+        Ok(rows.into_iter().map(row::Row::Any).collect())
     }
 
     /// A connection for one store call: a lane connection on SQLite, a pooled one otherwise.

@@ -6,13 +6,13 @@
 use crate::SqlStore;
 use crate::error::{corrupt, map_err};
 use crate::lane::{Stmt, Val};
+use crate::row::Cols;
 use federa_core::ports::{LogRepo, StoreError, StoreResult};
 use federa_core::service::ratelimit::RateWindow;
 use federa_core::service::syslog::{LogCursor, LogEntry, LogEvent, LogFilter, LogQuery, SortOrder};
 use federa_types::{OrgId, Timestamp};
+use sqlx::AssertSqlSafe;
 use sqlx::Connection as _;
-use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Row};
 use std::collections::BTreeSet;
 
 /// A bound parameter of a dynamically built query.
@@ -35,9 +35,9 @@ fn contains_pattern(needle: &str) -> String {
     p
 }
 
-fn entry_from_row(row: &AnyRow) -> StoreResult<LogEntry> {
-    let seq: i64 = row.try_get("seq").map_err(map_err)?;
-    let body: String = row.try_get("body").map_err(map_err)?;
+fn entry_from_row(row: &impl Cols) -> StoreResult<LogEntry> {
+    let seq: i64 = row.col("seq")?;
+    let body: String = row.col("body")?;
     let event: LogEvent = serde_json::from_str(&body).map_err(|e| corrupt("log event", e))?;
     Ok(LogEntry {
         position: LogCursor {
@@ -295,12 +295,12 @@ impl LogRepo for SqlStore {
             .map_err(map_err)?;
         let mut by_key = std::collections::HashMap::new();
         for row in &rows {
-            let key: String = row.try_get("rl_key").map_err(map_err)?;
+            let key: String = row.col("rl_key")?;
             by_key.insert(
                 key,
                 RateWindow {
-                    hits: row.try_get("hits").map_err(map_err)?,
-                    window_end: Timestamp(row.try_get("window_end").map_err(map_err)?),
+                    hits: row.col("hits")?,
+                    window_end: Timestamp(row.col("window_end")?),
                 },
             );
         }

@@ -2,16 +2,16 @@
 
 use crate::SqlStore;
 use crate::error::{corrupt, map_err};
+use crate::row::Cols;
 use federa_core::model::{ApiToken, Engine, Org, OrgDefaults};
 use federa_core::ports::{OrgRepo, StoreError, StoreResult, TokenRepo};
 use federa_types::{ApiTokenId, OrgId, Timestamp};
 use sqlx::Connection as _;
-use sqlx::Row;
 use sqlx::any::AnyRow;
 
 async fn load_org(store: &SqlStore, row: AnyRow) -> StoreResult<Org> {
-    let id: String = row.try_get("id").map_err(map_err)?;
-    let engine: String = row.try_get("engine").map_err(map_err)?;
+    let id: String = row.col("id")?;
+    let engine: String = row.col("engine")?;
     let hosts: Vec<String> =
         sqlx::query_scalar("SELECT host FROM org_hosts WHERE org_id = $1 ORDER BY host")
             .bind(&id)
@@ -20,22 +20,22 @@ async fn load_org(store: &SqlStore, row: AnyRow) -> StoreResult<Org> {
             .map_err(map_err)?;
     Ok(Org {
         id: OrgId::parse(&id).map_err(|e| corrupt("org id", e))?,
-        name: row.try_get("name").map_err(map_err)?,
+        name: row.col("name")?,
         hosts,
         engine: Engine::parse(&engine).ok_or_else(|| corrupt("org engine", &engine))?,
-        created: Timestamp(row.try_get("created").map_err(map_err)?),
+        created: Timestamp(row.col("created")?),
     })
 }
 
-fn token_from_row(row: &AnyRow) -> StoreResult<ApiToken> {
-    let id: String = row.try_get("id").map_err(map_err)?;
-    let org: String = row.try_get("org_id").map_err(map_err)?;
+fn token_from_row(row: &impl Cols) -> StoreResult<ApiToken> {
+    let id: String = row.col("id")?;
+    let org: String = row.col("org_id")?;
     Ok(ApiToken {
         id: ApiTokenId::parse(&id).map_err(|e| corrupt("token id", e))?,
         org_id: OrgId::parse(&org).map_err(|e| corrupt("org id", e))?,
-        name: row.try_get("name").map_err(map_err)?,
-        token_hash: row.try_get("token_hash").map_err(map_err)?,
-        created: Timestamp(row.try_get("created").map_err(map_err)?),
+        name: row.col("name")?,
+        token_hash: row.col("token_hash")?,
+        created: Timestamp(row.col("created")?),
     })
 }
 

@@ -3,34 +3,30 @@
 use crate::SqlStore;
 use crate::error::{corrupt, map_err};
 use crate::lane::{Batch, BatchError, Stmt, Val};
+use crate::row::Cols;
 use federa_core::model::session::{Session, StoredFlow};
 use federa_core::ports::{REPLAYED, SessionRepo, SignInCommit, StoreError, StoreResult};
 use federa_types::{IdpId, OrgId, Timestamp, UserId};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 const SESSION_COLS: &str = "id_hash, public_id, org_id, user_id, status, csrf, created, last_active, idle_ms, expires_at, verifications, idp_id";
 
-fn session_from_row(r: &AnyRow) -> StoreResult<Session> {
-    let org: String = r.try_get("org_id").map_err(map_err)?;
-    let user: String = r.try_get("user_id").map_err(map_err)?;
-    let v: String = r.try_get("verifications").map_err(map_err)?;
+fn session_from_row(r: &impl Cols) -> StoreResult<Session> {
+    let org: String = r.col("org_id")?;
+    let user: String = r.col("user_id")?;
+    let v: String = r.col("verifications")?;
     Ok(Session {
-        id_hash: r.try_get("id_hash").map_err(map_err)?,
-        public_id: r.try_get("public_id").map_err(map_err)?,
+        id_hash: r.col("id_hash")?,
+        public_id: r.col("public_id")?,
         org_id: OrgId::parse(&org).map_err(|e| corrupt("org id", e))?,
         user_id: UserId::parse(&user).map_err(|e| corrupt("user id", e))?,
-        status: r.try_get("status").map_err(map_err)?,
-        csrf: r.try_get("csrf").map_err(map_err)?,
-        created: Timestamp(r.try_get("created").map_err(map_err)?),
-        last_active: Timestamp(r.try_get("last_active").map_err(map_err)?),
-        idle_ms: r.try_get("idle_ms").map_err(map_err)?,
-        expires_at: Timestamp(r.try_get("expires_at").map_err(map_err)?),
+        status: r.col("status")?,
+        csrf: r.col("csrf")?,
+        created: Timestamp(r.col("created")?),
+        last_active: Timestamp(r.col("last_active")?),
+        idle_ms: r.col("idle_ms")?,
+        expires_at: Timestamp(r.col("expires_at")?),
         verifications: serde_json::from_str(&v).map_err(|e| corrupt("session verifications", e))?,
-        idp_id: r
-            .try_get::<Option<String>, _>("idp_id")
-            .map_err(map_err)?
-            .map(IdpId::new),
+        idp_id: r.col::<Option<String>>("idp_id")?.map(IdpId::new),
     })
 }
 
@@ -94,20 +90,14 @@ impl SessionRepo for SqlStore {
         id_hash: &str,
         now: Timestamp,
     ) -> StoreResult<Option<StoredFlow>> {
-        let row = sqlx::query("SELECT id_hash, org_id, created, expires_at, state FROM signin_flows WHERE org_id = $1 AND id_hash = $2 AND expires_at > $3")
-            .bind(org.as_str())
-            .bind(id_hash)
-            .bind(now.0)
-            .fetch_optional(&mut *self.conn().await?)
-            .await
-            .map_err(map_err)?;
+        let row = self.rows("SELECT id_hash, org_id, created, expires_at, state FROM signin_flows WHERE org_id = $1 AND id_hash = $2 AND expires_at > $3", vec![Val::from(org.as_str()), Val::from(id_hash), Val::from(now.0)]).await?.into_iter().next();
         let Some(r) = row else { return Ok(None) };
-        let state: String = r.try_get("state").map_err(map_err)?;
+        let state: String = r.col("state")?;
         Ok(Some(StoredFlow {
-            id_hash: r.try_get("id_hash").map_err(map_err)?,
+            id_hash: r.col("id_hash")?,
             org_id: org.clone(),
-            created: Timestamp(r.try_get("created").map_err(map_err)?),
-            expires_at: Timestamp(r.try_get("expires_at").map_err(map_err)?),
+            created: Timestamp(r.col("created")?),
+            expires_at: Timestamp(r.col("expires_at")?),
             state: serde_json::from_str(&state).map_err(|e| corrupt("flow state", e))?,
         }))
     }

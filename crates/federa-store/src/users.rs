@@ -4,27 +4,24 @@
 use crate::SqlStore;
 use crate::error::{corrupt, map_err};
 use crate::lane::{Stmt, Val};
+use crate::row::Cols;
 use federa_core::model::{User, UserProfile, UserQuery, UserSearch, UserStatus};
 use federa_core::page::PageRequest;
 use federa_core::ports::{StoreError, StoreResult, UserRepo};
 use federa_types::{GroupId, OrgId, Secret, Timestamp, UserId};
+use sqlx::AssertSqlSafe;
 use sqlx::Connection as _;
-use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Row};
 
 pub(crate) const USER_COLUMNS: &str = "u.id, u.org_id, u.status, u.profile, u.password_hash, u.created, u.activated, \
     u.status_changed, u.last_login, u.last_updated, u.password_changed, u.failed_logins";
 
-pub(crate) fn user_from_row(row: &AnyRow) -> StoreResult<User> {
-    let id: String = row.try_get("id").map_err(map_err)?;
-    let org: String = row.try_get("org_id").map_err(map_err)?;
-    let status: String = row.try_get("status").map_err(map_err)?;
-    let profile: String = row.try_get("profile").map_err(map_err)?;
+pub(crate) fn user_from_row(row: &impl Cols) -> StoreResult<User> {
+    let id: String = row.col("id")?;
+    let org: String = row.col("org_id")?;
+    let status: String = row.col("status")?;
+    let profile: String = row.col("profile")?;
     let ts = |c: &str| -> StoreResult<Option<Timestamp>> {
-        Ok(row
-            .try_get::<Option<i64>, _>(c)
-            .map_err(map_err)?
-            .map(Timestamp))
+        Ok(row.col::<Option<i64>>(c)?.map(Timestamp))
     };
     Ok(User {
         id: UserId::parse(&id).map_err(|e| corrupt("user id", e))?,
@@ -32,17 +29,14 @@ pub(crate) fn user_from_row(row: &AnyRow) -> StoreResult<User> {
         status: UserStatus::parse(&status).ok_or_else(|| corrupt("user status", &status))?,
         profile: serde_json::from_str::<UserProfile>(&profile)
             .map_err(|e| corrupt("user profile", e))?,
-        password_hash: row
-            .try_get::<Option<String>, _>("password_hash")
-            .map_err(map_err)?
-            .map(Secret::new),
-        created: Timestamp(row.try_get("created").map_err(map_err)?),
+        password_hash: row.col::<Option<String>>("password_hash")?.map(Secret::new),
+        created: Timestamp(row.col("created")?),
         activated: ts("activated")?,
         status_changed: ts("status_changed")?,
         last_login: ts("last_login")?,
-        last_updated: Timestamp(row.try_get("last_updated").map_err(map_err)?),
+        last_updated: Timestamp(row.col("last_updated")?),
         password_changed: ts("password_changed")?,
-        failed_logins: row.try_get("failed_logins").map_err(map_err)?,
+        failed_logins: row.col("failed_logins")?,
     })
 }
 

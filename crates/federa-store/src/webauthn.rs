@@ -5,14 +5,15 @@
 
 use crate::SqlStore;
 use crate::error::{corrupt, map_err};
+use crate::lane::Val;
+use crate::row::Cols;
 use federa_core::ports::{
     CeremonyKind, StoreError, StoreResult, WebauthnCeremony, WebauthnCredential, WebauthnRepo,
     WebauthnUse,
 };
 use federa_types::{FactorId, OrgId, Timestamp, UserId};
+use sqlx::AssertSqlSafe;
 use sqlx::Connection as _;
-use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Row};
 
 const CREDENTIAL_COLUMNS: &str = "id, org_id, user_id, credential_id, user_handle, passkey, \
     sign_count, backup_eligible, backup_state, user_verified, created, last_used";
@@ -20,53 +21,49 @@ const CREDENTIAL_COLUMNS: &str = "id, org_id, user_id, credential_id, user_handl
 const CEREMONY_COLUMNS: &str =
     "id_hash, org_id, kind, user_id, rp_id, origin, state, created, expires_at";
 
-fn org_of(row: &AnyRow) -> StoreResult<OrgId> {
-    let s: String = row.try_get("org_id").map_err(map_err)?;
+fn org_of(row: &impl Cols) -> StoreResult<OrgId> {
+    let s: String = row.col("org_id")?;
     OrgId::parse(&s).map_err(|e| corrupt("org id", e))
 }
 
-fn flag(row: &AnyRow, col: &str) -> StoreResult<bool> {
-    Ok(row.try_get::<i64, _>(col).map_err(map_err)? != 0)
+fn flag(row: &impl Cols, col: &str) -> StoreResult<bool> {
+    Ok(row.col::<i64>(col)? != 0)
 }
 
-fn credential_from_row(row: &AnyRow) -> StoreResult<WebauthnCredential> {
-    let user: String = row.try_get("user_id").map_err(map_err)?;
+fn credential_from_row(row: &impl Cols) -> StoreResult<WebauthnCredential> {
+    let user: String = row.col("user_id")?;
     Ok(WebauthnCredential {
-        id: FactorId::new(row.try_get::<String, _>("id").map_err(map_err)?),
+        id: FactorId::new(row.col::<String>("id")?),
         org_id: org_of(row)?,
         user_id: UserId::parse(&user).map_err(|e| corrupt("user id", e))?,
-        credential_id: row.try_get("credential_id").map_err(map_err)?,
-        user_handle: row.try_get("user_handle").map_err(map_err)?,
-        passkey: row.try_get("passkey").map_err(map_err)?,
-        sign_count: row.try_get("sign_count").map_err(map_err)?,
+        credential_id: row.col("credential_id")?,
+        user_handle: row.col("user_handle")?,
+        passkey: row.col("passkey")?,
+        sign_count: row.col("sign_count")?,
         backup_eligible: flag(row, "backup_eligible")?,
         backup_state: flag(row, "backup_state")?,
         user_verified: flag(row, "user_verified")?,
-        created: Timestamp(row.try_get("created").map_err(map_err)?),
-        last_used: row
-            .try_get::<Option<i64>, _>("last_used")
-            .map_err(map_err)?
-            .map(Timestamp),
+        created: Timestamp(row.col("created")?),
+        last_used: row.col::<Option<i64>>("last_used")?.map(Timestamp),
     })
 }
 
-fn ceremony_from_row(row: &AnyRow) -> StoreResult<WebauthnCeremony> {
-    let kind: String = row.try_get("kind").map_err(map_err)?;
+fn ceremony_from_row(row: &impl Cols) -> StoreResult<WebauthnCeremony> {
+    let kind: String = row.col("kind")?;
     let user = row
-        .try_get::<Option<String>, _>("user_id")
-        .map_err(map_err)?
+        .col::<Option<String>>("user_id")?
         .map(|u| UserId::parse(&u).map_err(|e| corrupt("user id", e)))
         .transpose()?;
     Ok(WebauthnCeremony {
-        id_hash: row.try_get("id_hash").map_err(map_err)?,
+        id_hash: row.col("id_hash")?,
         org_id: org_of(row)?,
         kind: CeremonyKind::parse(&kind).ok_or_else(|| corrupt("ceremony kind", &kind))?,
         user_id: user,
-        rp_id: row.try_get("rp_id").map_err(map_err)?,
-        origin: row.try_get("origin").map_err(map_err)?,
-        state: row.try_get("state").map_err(map_err)?,
-        created: Timestamp(row.try_get("created").map_err(map_err)?),
-        expires_at: Timestamp(row.try_get("expires_at").map_err(map_err)?),
+        rp_id: row.col("rp_id")?,
+        origin: row.col("origin")?,
+        state: row.col("state")?,
+        created: Timestamp(row.col("created")?),
+        expires_at: Timestamp(row.col("expires_at")?),
     })
 }
 
@@ -173,12 +170,12 @@ impl WebauthnRepo for SqlStore {
             "SELECT {CREDENTIAL_COLUMNS} FROM webauthn_credentials WHERE org_id = $1 \
              AND user_id = $2 ORDER BY created, id"
         );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(org.as_str())
-            .bind(user.as_str())
-            .fetch_all(&mut *self.conn().await?)
-            .await
-            .map_err(map_err)?;
+        let rows = self
+            .rows(
+                &sql,
+                vec![Val::from(org.as_str()), Val::from(user.as_str())],
+            )
+            .await?;
         rows.iter().map(credential_from_row).collect()
     }
 

@@ -146,6 +146,18 @@ pub struct StoredToken {
     pub revoked: bool,
 }
 
+/// The access token [`OAuthRepo::redeem_code`] records with a fresh code: the rest of its
+/// [`StoredToken`] comes from the code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessRecord {
+    /// SHA-256 (hex) of the access token's `jti`.
+    pub token_hash: String,
+    /// Created.
+    pub created: Timestamp,
+    /// Expiry.
+    pub expires_at: Timestamp,
+}
+
 /// What using a refresh token found.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RefreshTake {
@@ -210,13 +222,17 @@ pub trait OAuthRepo: Send + Sync {
         now: Timestamp,
     ) -> StoreResult<CodeTake>;
 
-    /// [`Self::take_code`], and for a fresh code its user (`None` when the user is gone), in
-    /// one round trip where the database allows (the token endpoint's first step).
-    async fn take_code_with_user(
+    /// The token endpoint's first step: [`Self::take_code`]; for a fresh code, its user
+    /// (`None` when the user is gone) and the record of the access token about to be issued
+    /// from it ([`AccessRecord`]: kind `access`, the code's app, user and family, data null),
+    /// all in one write transaction, one round trip where the database allows. A replayed or
+    /// unknown code records nothing.
+    async fn redeem_code(
         &self,
         org: &OrgId,
         code_hash: &str,
         now: Timestamp,
+        access: &AccessRecord,
     ) -> StoreResult<(CodeTake, Option<crate::model::User>)>;
 
     /// Stores an issued token.

@@ -12,8 +12,8 @@ mod sessions;
 mod webauthn;
 
 pub use apps::{
-    AppRepo, CodeTake, KeyUse, OAuthRepo, RefreshTake, StoredApp, StoredCode, StoredKey,
-    StoredToken,
+    AccessRecord, AppRepo, CodeTake, KeyUse, OAuthRepo, RefreshTake, StoredApp, StoredCode,
+    StoredKey, StoredToken,
 };
 pub use broker::{BrokerRepo, BrokerState};
 pub use factors::FactorRepo;

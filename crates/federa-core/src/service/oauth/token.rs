@@ -16,7 +16,7 @@ use crate::ctx::Ctx;
 use crate::error::CoreError;
 use crate::model::app::GrantType;
 use crate::model::{Org, User, UserStatus};
-use crate::ports::{CodeTake, RefreshTake, StoredToken};
+use crate::ports::{AccessRecord, CodeTake, RefreshTake, StoredToken};
 use crate::service::apps::App;
 use crate::service::sessions::{hash_token, random_token};
 use crate::service::{keys, users};
@@ -102,10 +102,19 @@ pub async fn token(
                     Some(&auth),
                 ));
             }
-            // The code is taken and its user read in one round trip where the store can.
+            // The code is taken, its user read and the access token about to be issued
+            // recorded in one round trip where the store can. Every refusal below, after a
+            // fresh take, revokes the code's family: the code is spent, and the record is of a
+            // token that was never issued.
+            let jti = new_token_id("AT.", ctx.rng.as_ref());
+            let access = AccessRecord {
+                token_hash: hash_token(&jti),
+                created: now,
+                expires_at: Timestamp(now.0 + ACCESS_TOKEN_SECONDS * 1000),
+            };
             let (take, code_user) = ctx
                 .store
-                .take_code_with_user(&org.id, &hash_token(code.expose()), now)
+                .redeem_code(&org.id, &hash_token(code.expose()), now, &access)
                 .await?;
             let stored = match take {
                 CodeTake::Fresh(c) => c,
@@ -128,50 +137,21 @@ pub async fn token(
                 }
             };
             let grant: CodeGrant = serde_json::from_value(stored.data.clone()).map_err(internal)?;
-            if stored.app_id != app.id {
-                return Ok(oidc_err(
-                    OidcError::InvalidGrant("the code was issued to another client".into()),
-                    Some(&auth),
-                ));
-            }
-            if redirect_uri.as_deref() != Some(grant.redirect_uri.as_str()) {
-                return Ok(oidc_err(
-                    OidcError::InvalidGrant(
-                        "redirect_uri does not match the authorization request".into(),
-                    ),
-                    Some(&auth),
-                ));
-            }
-            match (&grant.code_challenge, &code_verifier) {
-                (Some(ch), Some(v)) => {
-                    let ok = federa_oidc::CodeChallenge::parse(ch, Some("S256"))
-                        .map_err(internal)
-                        .map(|c| federa_oidc::pkce::verify(&c, v).is_ok())?;
-                    if !ok {
-                        return Ok(oidc_err(OidcError::PkceMismatch, Some(&auth)));
-                    }
+            let user = match redeemable(
+                &stored,
+                &app,
+                &grant,
+                redirect_uri,
+                code_verifier,
+                code_user,
+            )? {
+                Ok(u) => u,
+                Err(e) => {
+                    // The code is spent; its family so far is only the record of the access
+                    // token that is now not issued.
+                    ctx.store.revoke_family(&org.id, &stored.family).await?;
+                    return Ok(oidc_err(e, Some(&auth)));
                 }
-                (Some(_), None) => {
-                    return Ok(oidc_err(
-                        OidcError::InvalidGrant("code_verifier is required".into()),
-                        Some(&auth),
-                    ));
-                }
-                (None, Some(_)) => {
-                    return Ok(oidc_err(
-                        OidcError::InvalidGrant(
-                            "the authorization request had no code_challenge".into(),
-                        ),
-                        Some(&auth),
-                    ));
-                }
-                (None, None) => {}
-            }
-            let Some(user) = code_user.filter(|u| u.status == UserStatus::Active) else {
-                return Ok(oidc_err(
-                    OidcError::InvalidGrant("the user is not active".into()),
-                    Some(&auth),
-                ));
             };
             let rg = RefreshGrant {
                 scopes: grant.scopes.clone(),
@@ -189,6 +169,8 @@ pub async fn token(
                 &rg,
                 grant.nonce,
                 &stored.family,
+                Some(jti),
+                now,
             )
             .await?;
             Ok(TokenOutcome::Tokens(Box::new(res)))
@@ -258,7 +240,10 @@ pub async fn token(
                     Some(&auth),
                 ));
             }
-            let res = issue(ctx, org, issuer, &app, &user, &rg, None, &t.family).await?;
+            let res = issue(
+                ctx, org, issuer, &app, &user, &rg, None, &t.family, None, now,
+            )
+            .await?;
             Ok(TokenOutcome::Tokens(Box::new(res)))
         }
         TokenRequest::ClientCredentials { scope } => {
@@ -310,6 +295,40 @@ pub async fn token(
             };
             Ok(TokenOutcome::Tokens(Box::new(res)))
         }
+    }
+}
+
+/// Whether a freshly taken code may be redeemed by this request: issued to this client, the
+/// same redirect URI, the PKCE verifier matching, its user active. The user, or the refusal.
+fn redeemable(
+    stored: &crate::ports::StoredCode,
+    app: &App,
+    grant: &CodeGrant,
+    redirect_uri: Option<String>,
+    code_verifier: Option<federa_oidc::pkce::CodeVerifier>,
+    user: Option<User>,
+) -> Result<Result<User, OidcError>, CoreError> {
+    let invalid = |m: &str| Ok(Err(OidcError::InvalidGrant(m.into())));
+    if stored.app_id != app.id {
+        return invalid("the code was issued to another client");
+    }
+    if redirect_uri.as_deref() != Some(grant.redirect_uri.as_str()) {
+        return invalid("redirect_uri does not match the authorization request");
+    }
+    match (&grant.code_challenge, &code_verifier) {
+        (Some(ch), Some(v)) => {
+            let c = federa_oidc::CodeChallenge::parse(ch, Some("S256")).map_err(internal)?;
+            if federa_oidc::pkce::verify(&c, v).is_err() {
+                return Ok(Err(OidcError::PkceMismatch));
+            }
+        }
+        (Some(_), None) => return invalid("code_verifier is required"),
+        (None, Some(_)) => return invalid("the authorization request had no code_challenge"),
+        (None, None) => {}
+    }
+    match user.filter(|u| u.status == UserStatus::Active) {
+        Some(u) => Ok(Ok(u)),
+        None => invalid("the user is not active"),
     }
 }
 
@@ -441,8 +460,9 @@ async fn issue(
     grant: &RefreshGrant,
     nonce: Option<String>,
     family: &str,
+    recorded_jti: Option<String>,
+    now: Timestamp,
 ) -> Result<TokenResponse, CoreError> {
-    let now = ctx.clock.now();
     let iat = now.0 / 1000;
     let key = keys::jws_signing_key(ctx, &org.id).await?;
     let cid = app.client_id.clone().unwrap_or_default();
@@ -451,7 +471,9 @@ async fn issue(
     // show.
     let acr = super::acr::requirement(&grant.acr_values)
         .unwrap_or_else(|| acr_for(&grant.verifications, &grant.acr_values));
-    let jti = new_token_id("AT.", ctx.rng.as_ref());
+    // The access token's record: made with the code's redemption, or here.
+    let recorded = recorded_jti.is_some();
+    let jti = recorded_jti.unwrap_or_else(|| new_token_id("AT.", ctx.rng.as_ref()));
     let at_claims = AccessTokenClaims {
         ver: 1,
         jti: jti.clone(),
@@ -467,7 +489,9 @@ async fn issue(
         acr: Some(acr.clone()),
     };
     let access_token = sign_access_token(&at_claims, &key).map_err(internal)?;
-    track_access(ctx, org, app, Some(&user.id), &jti, family, now).await?;
+    if !recorded {
+        track_access(ctx, org, app, Some(&user.id), &jti, family, now).await?;
+    }
     let scopes = Scopes::parse(&grant.scopes.join(" ")).map_err(internal)?;
     let mut res = TokenResponse::bearer(access_token.clone(), ACCESS_TOKEN_SECONDS as u64, &scopes);
     if grant.scopes.iter().any(|s| s == "openid") {
