@@ -174,24 +174,17 @@ impl Lane {
     /// Runs `f` on a free native connection, on this thread. A connection a panic left
     /// poisoned is rolled back first (`f` may have stopped inside a transaction).
     fn on_native<T>(&self, f: impl FnOnce(&rusqlite::Connection) -> T) -> T {
-        let guard = self.natives.iter().find_map(|m| match m.try_lock() {
+        use std::sync::TryLockError;
+        let found = self.natives.iter().find_map(|m| match m.try_lock() {
             Ok(g) => Some(g),
-            Err(std::sync::TryLockError::Poisoned(p)) => {
-                let g = p.into_inner();
-                if !g.is_autocommit() {
-                    let _ = g.execute_batch("ROLLBACK");
-                }
-                Some(g)
-            }
-            Err(std::sync::TryLockError::WouldBlock) => None,
+            Err(TryLockError::Poisoned(p)) => Some(recovered(p.into_inner())),
+            Err(TryLockError::WouldBlock) => None,
         });
-        let guard = match guard {
-            Some(g) => g,
-            // Every connection is in use by another runtime thread, each for microseconds.
-            None => self.natives[0]
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        };
+        // Every connection in use by another runtime thread (each for microseconds): wait.
+        let guard = found.unwrap_or_else(|| match self.natives[0].lock() {
+            Ok(g) => g,
+            Err(p) => recovered(p.into_inner()),
+        });
         f(&guard)
     }
 
@@ -226,6 +219,16 @@ impl Lane {
             .map(|rows| rows.into_iter().map(Row::Native).collect())
             .map_err(NativeError::into_store)
     }
+}
+
+/// A native connection whose last user panicked: rolled back if it stopped in a transaction.
+fn recovered(
+    g: std::sync::MutexGuard<'_, rusqlite::Connection>,
+) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
+    if !g.is_autocommit() {
+        let _ = g.execute_batch("ROLLBACK");
+    }
+    g
 }
 
 /// A lane connection in use.
