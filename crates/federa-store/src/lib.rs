@@ -205,3 +205,95 @@ impl Store for SqlStore {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    /// A database made before 0011 keeps its replay records, System Log events and their
+    /// targets through the table rebuilds, with the same keys and cascades.
+    #[tokio::test]
+    async fn rebuilt_sqlite_tables_keep_their_rows() {
+        install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/up.db?mode=rwc", dir.path().display());
+        let store = SqlStore::connect(&url, 2).await.unwrap();
+        SQLITE_MIGRATIONS.run_to(10, &store.pool).await.unwrap();
+        for sql in [
+            "INSERT INTO orgs (id, name, engine, created) VALUES ('o1', 'A', 'identity', 1)",
+            "INSERT INTO replay_cache (org_id, namespace, item, expires_at) VALUES ('o1', 'n', 'i', 9)",
+            "INSERT INTO log_events (uuid, org_id, published, event_type, severity, outcome_result, \
+             actor_id, search_text, body) VALUES ('e1', 'o1', 5, 't', 'INFO', 'SUCCESS', 'a', 's', '{}'), \
+             ('e2', 'o1', 6, 't', 'INFO', 'SUCCESS', 'a', 's', '{}')",
+            "INSERT INTO log_event_targets (org_id, event_uuid, target_id) VALUES ('o1', 'e1', 'x'), \
+             ('o1', 'e1', 'y'), ('o1', 'e2', 'x')",
+        ] {
+            sqlx::query(sql).execute(&store.pool).await.unwrap();
+        }
+        store.migrate().await.unwrap();
+        let count = |sql: &'static str| {
+            let pool = store.pool.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>(sql)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(
+            count("SELECT count(*) FROM replay_cache WHERE item = 'i' AND expires_at = 9").await,
+            1
+        );
+        assert_eq!(count("SELECT count(*) FROM log_events").await, 2);
+        assert_eq!(
+            count("SELECT seq FROM log_events WHERE uuid = 'e2'").await,
+            2
+        );
+        assert_eq!(count("SELECT count(*) FROM log_event_targets").await, 3);
+        assert_eq!(
+            count(
+                "SELECT count(*) FROM sqlite_master WHERE name IN ('replay_cache', \
+                 'log_event_targets') AND sql LIKE '%WITHOUT ROWID%'"
+            )
+            .await,
+            2
+        );
+        assert_eq!(
+            count("SELECT count(*) FROM sqlite_sequence WHERE name = 'log_events'").await,
+            0
+        );
+        // Keys and cascades as before: a duplicate replay record is refused, deleting an
+        // event takes its targets, and a new event gets the next seq.
+        assert!(
+            sqlx::query("INSERT INTO replay_cache (org_id, namespace, item, expires_at) VALUES ('o1', 'n', 'i', 10)")
+                .execute(&store.pool)
+                .await
+                .is_err()
+        );
+        sqlx::query("DELETE FROM log_events WHERE uuid = 'e1'")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(count("SELECT count(*) FROM log_event_targets").await, 1);
+        sqlx::query(
+            "INSERT INTO log_events (uuid, org_id, published, event_type, severity, outcome_result, \
+             actor_id, search_text, body) VALUES ('e3', 'o1', 7, 't', 'INFO', 'SUCCESS', 'a', 's', '{}')",
+        )
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            count("SELECT seq FROM log_events WHERE uuid = 'e3'").await,
+            3
+        );
+        assert!(
+            sqlx::query("INSERT INTO log_event_targets (org_id, event_uuid, target_id) VALUES ('o1', 'nope', 'x')")
+                .execute(&store.pool)
+                .await
+                .is_err(),
+            "targets still reference their event"
+        );
+        store.close().await;
+    }
+}
