@@ -318,29 +318,6 @@ impl OAuthRepo for SqlStore {
         Ok(())
     }
 
-    async fn take_code(
-        &self,
-        org: &OrgId,
-        code_hash: &str,
-        now: Timestamp,
-    ) -> StoreResult<CodeTake> {
-        let sql = format!(
-            "UPDATE oauth_codes SET used = 1 WHERE org_id = $1 AND code_hash = $2 \
-             AND used = 0 AND expires_at > $3 RETURNING {CODE_COLS}"
-        );
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(org.as_str())
-            .bind(code_hash)
-            .bind(now.0)
-            .fetch_optional(&mut *self.conn().await?)
-            .await
-            .map_err(map_err)?;
-        if let Some(row) = row {
-            return Ok(CodeTake::Fresh(code_from_row(&row)?));
-        }
-        self.code_not_taken(org, code_hash).await
-    }
-
     async fn redeem_code(
         &self,
         org: &OrgId,

@@ -213,16 +213,8 @@ pub trait OAuthRepo: Send + Sync {
 
     /// Stores a new authorization code.
     async fn put_code(&self, code: &StoredCode) -> StoreResult<()>;
-    /// Marks the code used and returns it, in one statement; a second take answers
-    /// [`CodeTake::Replayed`].
-    async fn take_code(
-        &self,
-        org: &OrgId,
-        code_hash: &str,
-        now: Timestamp,
-    ) -> StoreResult<CodeTake>;
-
-    /// The token endpoint's first step: [`Self::take_code`]; for a fresh code, its user
+    /// The token endpoint's first step: marks the code used and returns it (a second take
+    /// answers [`CodeTake::Replayed`]); for a fresh code, its user
     /// (`None` when the user is gone) and the record of the access token about to be issued
     /// from it ([`AccessRecord`]: kind `access`, the code's app, user and family, data null),
     /// all in one write transaction, one round trip where the database allows. A replayed or
