@@ -147,13 +147,10 @@ impl SessionRepo for SqlStore {
 
     async fn session_by_hash(&self, org: &OrgId, id_hash: &str) -> StoreResult<Option<Session>> {
         let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE org_id = $1 AND id_hash = $2");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(org.as_str())
-            .bind(id_hash)
-            .fetch_optional(&mut *self.conn().await?)
-            .await
-            .map_err(map_err)?;
-        row.as_ref().map(session_from_row).transpose()
+        let rows = self
+            .rows(&sql, vec![org.as_str().into(), id_hash.into()])
+            .await?;
+        rows.first().map(session_from_row).transpose()
     }
 
     async fn update_session(&self, old_hash: &str, s: &Session) -> StoreResult<bool> {
@@ -239,10 +236,7 @@ impl SessionRepo for SqlStore {
         for stmt in crate::logs::event_inserts(c.events)? {
             batch.add(stmt);
         }
-        let user_stmt = match c.user {
-            Some(u) => Some(batch.add(crate::users::user_update(u)?)),
-            None => None,
-        };
+        let user_stmt = c.user.map(|u| batch.add(crate::users::sign_in_update(u)));
         if let Some(hash) = c.flow_hash {
             batch.push(
                 "DELETE FROM signin_flows WHERE org_id = $1 AND id_hash = $2",
@@ -257,13 +251,10 @@ impl SessionRepo for SqlStore {
         }
         let mut lease = self.conn().await?;
         let done = batch.run(&mut lease).await.map_err(|e| {
-            let failed_user = Some(e.index) == user_stmt;
             let replayed = once_stmts.contains(&e.index);
             let err = e.into_store();
             if replayed && matches!(err, StoreError::Conflict(_)) {
                 StoreError::Conflict(REPLAYED.into())
-            } else if failed_user {
-                crate::users::login_conflict(err)
             } else {
                 err
             }

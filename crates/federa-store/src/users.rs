@@ -108,6 +108,22 @@ pub(crate) fn user_update(u: &User) -> StoreResult<Stmt> {
     ))
 }
 
+/// The statement recording a completed sign-in on the user's row: its time and the reset
+/// failed-password count, and nothing else. The rest of the row is left as it is now (an
+/// administrator may have changed the profile or status while the sign-in ran), and no
+/// indexed column is written, so only the row's own page changes.
+pub(crate) fn sign_in_update(u: &User) -> Stmt {
+    Stmt::new(
+        "UPDATE users SET last_login = $3, failed_logins = $4 WHERE org_id = $1 AND id = $2",
+        vec![
+            Val::from(u.org_id.as_str()),
+            Val::from(u.id.as_str()),
+            Val::from(u.last_login.map(|t| t.0)),
+            Val::from(u.failed_logins),
+        ],
+    )
+}
+
 #[async_trait::async_trait]
 impl UserRepo for SqlStore {
     async fn create_user(&self, u: &User, groups: &[GroupId]) -> StoreResult<()> {
@@ -164,26 +180,20 @@ impl UserRepo for SqlStore {
 
     async fn user_by_id(&self, org: &OrgId, id: &UserId) -> StoreResult<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 AND u.id = $2");
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(org.as_str())
-            .bind(id.as_str())
-            .fetch_optional(&mut *self.conn().await?)
-            .await
-            .map_err(map_err)?;
-        row.as_ref().map(user_from_row).transpose()
+        let rows = self
+            .rows(&sql, vec![org.as_str().into(), id.as_str().into()])
+            .await?;
+        rows.first().map(user_from_row).transpose()
     }
 
     async fn user_by_login(&self, org: &OrgId, login: &str) -> StoreResult<Option<User>> {
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 AND u.login_lower = $2"
         );
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(org.as_str())
-            .bind(login.to_lowercase())
-            .fetch_optional(&mut *self.conn().await?)
-            .await
-            .map_err(map_err)?;
-        row.as_ref().map(user_from_row).transpose()
+        let rows = self
+            .rows(&sql, vec![org.as_str().into(), login.to_lowercase().into()])
+            .await?;
+        rows.first().map(user_from_row).transpose()
     }
 
     async fn list_users(

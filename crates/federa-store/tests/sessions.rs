@@ -345,30 +345,36 @@ contract_test!(
     sign_in_commit_is_all_or_nothing
 );
 
-/// A sign-in commit whose user update fails after the session and events were written (the
-/// login now clashes with another user's) leaves nothing behind: no session, no events, the
-/// flow still there; the failure is the login conflict.
+/// A sign-in commit that fails after the session was written (one of its System Log events
+/// is already stored: the event id clashes) leaves nothing behind: no session, no event, no
+/// sign-in time on the user, the flow still there.
 async fn sign_in_commit_failing_late_writes_nothing(db: &TestDb) {
     use federa_core::ports::{SignInCommit, StoreError};
     use federa_core::service::syslog::{self, LogEventInput, LogListParams};
-    let (ctx, _clock, org, user) = setup(db).await;
-    let other = users::NewUser {
-        profile: federa_core::model::UserProfile {
-            login: "taken@a.test".into(),
-            email: "taken@a.test".into(),
-            ..Default::default()
-        },
-        password: None,
-        group_ids: vec![],
-    };
-    users::create(&ctx, &org.id, other, true).await.unwrap();
-    let now = ctx.clock.now();
+    let (ctx, clock, org, user) = setup(db).await;
     let flow = saved_flow(&ctx, &org.id, "late-flow").await;
+    let stored = syslog::prepare(&ctx, &org.id, LogEventInput::new("test.stored", "m")).unwrap();
+    let (_, first) = sessions::new_session(&ctx, &org.id, &user, vec![], None, None);
+    ctx.store
+        .commit_sign_in(&SignInCommit {
+            org: &org.id,
+            session: &first,
+            events: std::slice::from_ref(&stored),
+            user: None,
+            flow_hash: None,
+            replaced_session: None,
+            once: &[],
+        })
+        .await
+        .unwrap();
+    clock.advance(5_000);
+    let now = ctx.clock.now();
     let (cookie, session) = sessions::new_session(&ctx, &org.id, &user, vec![], None, None);
     let mut u = users::get(&ctx, &org.id, user.as_str()).await.unwrap();
-    u.profile.login = "taken@a.test".into();
-    let events =
-        vec![syslog::prepare(&ctx, &org.id, LogEventInput::new("test.late", "m")).unwrap()];
+    let before = u.last_login;
+    u.last_login = Some(now);
+    let late = syslog::prepare(&ctx, &org.id, LogEventInput::new("test.late", "m")).unwrap();
+    let events = vec![late, stored];
     let commit = SignInCommit {
         org: &org.id,
         session: &session,
@@ -379,10 +385,7 @@ async fn sign_in_commit_failing_late_writes_nothing(db: &TestDb) {
         once: &[],
     };
     let err = ctx.store.commit_sign_in(&commit).await.unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Conflict(what) if what == "login"),
-        "{err:?}"
-    );
+    assert!(matches!(&err, StoreError::Conflict(_)), "{err:?}");
     assert!(
         !signed_in(&ctx, &org.id, cookie.expose()).await,
         "no session"
@@ -398,24 +401,29 @@ async fn sign_in_commit_failing_late_writes_nothing(db: &TestDb) {
     let listed = syslog::list(&ctx, &org.id, &LogListParams::default())
         .await
         .unwrap();
-    assert!(
-        !listed
-            .page
-            .items
-            .iter()
-            .any(|e| e.event_type == "test.late"),
-        "no event"
+    let late_events = listed
+        .page
+        .items
+        .iter()
+        .filter(|e| e.event_type == "test.late")
+        .count();
+    assert_eq!(late_events, 0, "no event");
+    assert_eq!(
+        users::get(&ctx, &org.id, user.as_str())
+            .await
+            .unwrap()
+            .last_login,
+        before,
+        "no sign-in time"
     );
     // The store is usable afterwards (on SQLite: the connection left no transaction open).
-    let u = users::get(&ctx, &org.id, user.as_str()).await.unwrap();
-    assert_eq!(u.profile.login, "s@a.test");
     let (c2, s2) = sessions::new_session(&ctx, &org.id, &user, vec![], None, None);
     ctx.store
         .commit_sign_in(&SignInCommit {
             org: &org.id,
             session: &s2,
-            events: &events,
-            user: None,
+            events: &events[..1],
+            user: Some(&u),
             flow_hash: Some(&flow.id_hash),
             replaced_session: None,
             once: &[],
@@ -423,10 +431,54 @@ async fn sign_in_commit_failing_late_writes_nothing(db: &TestDb) {
         .await
         .unwrap();
     assert!(signed_in(&ctx, &org.id, c2.expose()).await);
+    let after = users::get(&ctx, &org.id, user.as_str()).await.unwrap();
+    assert_eq!(after.last_login, Some(now));
 }
 contract_test!(
     sign_in_commit_failing_late_writes_nothing_test,
     sign_in_commit_failing_late_writes_nothing
+);
+
+/// A sign-in commit records only the sign-in on the user's row (its time, the failed-password
+/// count): what an administrator changed while the sign-in ran (profile, status) is kept, not
+/// overwritten with the copy the sign-in loaded.
+async fn sign_in_commit_keeps_concurrent_user_changes(db: &TestDb) {
+    use federa_core::ports::SignInCommit;
+    let (ctx, clock, org, user) = setup(db).await;
+    let mut loaded = users::get(&ctx, &org.id, user.as_str()).await.unwrap();
+    let mut profile = loaded.profile.clone();
+    profile.first_name = Some("Changed".into());
+    users::update(&ctx, &org.id, user.as_str(), profile, None)
+        .await
+        .unwrap();
+    users::lifecycle(&ctx, &org.id, user.as_str(), users::Lifecycle::Deactivate)
+        .await
+        .unwrap();
+    clock.advance(1_000);
+    let now = ctx.clock.now();
+    loaded.last_login = Some(now);
+    loaded.failed_logins = 0;
+    let (_, session) = sessions::new_session(&ctx, &org.id, &user, vec![], None, None);
+    ctx.store
+        .commit_sign_in(&SignInCommit {
+            org: &org.id,
+            session: &session,
+            events: &[],
+            user: Some(&loaded),
+            flow_hash: None,
+            replaced_session: None,
+            once: &[],
+        })
+        .await
+        .unwrap();
+    let stored = users::get(&ctx, &org.id, user.as_str()).await.unwrap();
+    assert_eq!(stored.last_login, Some(now));
+    assert_eq!(stored.profile.first_name.as_deref(), Some("Changed"));
+    assert_eq!(stored.status, federa_core::model::UserStatus::Deprovisioned);
+}
+contract_test!(
+    sign_in_commit_keeps_concurrent_user_changes_test,
+    sign_in_commit_keeps_concurrent_user_changes
 );
 
 /// A sign-in commit records its single-use values with it: the first commit with a value

@@ -17,7 +17,8 @@ pub struct SignInCommit<'a> {
     pub session: &'a Session,
     /// System Log events of the sign-in.
     pub events: &'a [LogEvent],
-    /// The user's stored fields to replace (last sign-in time, failed-password count).
+    /// The user whose sign-in this is: only its `last_login` and `failed_logins` are written
+    /// (the rest of the stored row, which an administrator may change meanwhile, is kept).
     pub user: Option<&'a User>,
     /// The sign-in flow to delete (by id hash).
     pub flow_hash: Option<&'a str>,
