@@ -211,16 +211,44 @@ impl Store for SqlStore {
 mod tests {
     use super::*;
 
+    /// A store whose SQLite database was migrated to `version`, given `rows`, then migrated
+    /// to the newest version (the directory must outlive the store).
+    async fn upgraded_from(
+        dir: &tempfile::TempDir,
+        version: i64,
+        rows: &[&'static str],
+    ) -> SqlStore {
+        install_default_drivers();
+        let url = format!("sqlite://{}/up.db?mode=rwc", dir.path().display());
+        let store = SqlStore::connect(&url, 2).await.unwrap();
+        SQLITE_MIGRATIONS
+            .run_to(version, &store.pool)
+            .await
+            .unwrap();
+        for sql in rows {
+            sqlx::query(*sql).execute(&store.pool).await.unwrap();
+        }
+        store.migrate().await.unwrap();
+        store
+    }
+
+    /// The one integer `sql` selects.
+    async fn scalar(store: &SqlStore, sql: &'static str) -> i64 {
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(&store.pool)
+            .await
+            .unwrap()
+    }
+
     /// A database made before 0011 keeps its replay records, System Log events and their
     /// targets through the table rebuilds, with the same keys and cascades.
     #[tokio::test]
     async fn rebuilt_sqlite_tables_keep_their_rows() {
-        install_default_drivers();
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/up.db?mode=rwc", dir.path().display());
-        let store = SqlStore::connect(&url, 2).await.unwrap();
-        SQLITE_MIGRATIONS.run_to(10, &store.pool).await.unwrap();
-        for sql in [
+        let store = upgraded_from(
+            &dir,
+            10,
+            &[
             "INSERT INTO orgs (id, name, engine, created) VALUES ('o1', 'A', 'identity', 1)",
             "INSERT INTO replay_cache (org_id, namespace, item, expires_at) VALUES ('o1', 'n', 'i', 9)",
             "INSERT INTO log_events (uuid, org_id, published, event_type, severity, outcome_result, \
@@ -228,31 +256,29 @@ mod tests {
              ('e2', 'o1', 6, 't', 'INFO', 'SUCCESS', 'a', 's', '{}')",
             "INSERT INTO log_event_targets (org_id, event_uuid, target_id) VALUES ('o1', 'e1', 'x'), \
              ('o1', 'e1', 'y'), ('o1', 'e2', 'x')",
-        ] {
-            sqlx::query(sql).execute(&store.pool).await.unwrap();
-        }
-        store.migrate().await.unwrap();
-        let count = |sql: &'static str| {
-            let pool = store.pool.clone();
-            async move {
-                sqlx::query_scalar::<_, i64>(sql)
-                    .fetch_one(&pool)
-                    .await
-                    .unwrap()
-            }
-        };
+            ],
+        )
+        .await;
         assert_eq!(
-            count("SELECT count(*) FROM replay_cache WHERE item = 'i' AND expires_at = 9").await,
+            scalar(
+                &store,
+                "SELECT count(*) FROM replay_cache WHERE item = 'i' AND expires_at = 9"
+            )
+            .await,
             1
         );
-        assert_eq!(count("SELECT count(*) FROM log_events").await, 2);
+        assert_eq!(scalar(&store, "SELECT count(*) FROM log_events").await, 2);
         assert_eq!(
-            count("SELECT seq FROM log_events WHERE uuid = 'e2'").await,
+            scalar(&store, "SELECT seq FROM log_events WHERE uuid = 'e2'").await,
             2
         );
-        assert_eq!(count("SELECT count(*) FROM log_event_targets").await, 3);
         assert_eq!(
-            count(
+            scalar(&store, "SELECT count(*) FROM log_event_targets").await,
+            3
+        );
+        assert_eq!(
+            scalar(
+                &store,
                 "SELECT count(*) FROM sqlite_master WHERE name IN ('replay_cache', \
                  'log_event_targets') AND sql LIKE '%WITHOUT ROWID%'"
             )
@@ -260,7 +286,11 @@ mod tests {
             2
         );
         assert_eq!(
-            count("SELECT count(*) FROM sqlite_sequence WHERE name = 'log_events'").await,
+            scalar(
+                &store,
+                "SELECT count(*) FROM sqlite_sequence WHERE name = 'log_events'"
+            )
+            .await,
             0
         );
         // Keys and cascades as before: a duplicate replay record is refused, deleting an
@@ -275,7 +305,10 @@ mod tests {
             .execute(&store.pool)
             .await
             .unwrap();
-        assert_eq!(count("SELECT count(*) FROM log_event_targets").await, 1);
+        assert_eq!(
+            scalar(&store, "SELECT count(*) FROM log_event_targets").await,
+            1
+        );
         sqlx::query(
             "INSERT INTO log_events (uuid, org_id, published, event_type, severity, outcome_result, \
              actor_id, search_text, body) VALUES ('e3', 'o1', 7, 't', 'INFO', 'SUCCESS', 'a', 's', '{}')",
@@ -284,7 +317,7 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(
-            count("SELECT seq FROM log_events WHERE uuid = 'e3'").await,
+            scalar(&store, "SELECT seq FROM log_events WHERE uuid = 'e3'").await,
             3
         );
         assert!(
@@ -294,6 +327,95 @@ mod tests {
                 .is_err(),
             "targets still reference their event"
         );
+        store.close().await;
+    }
+
+    /// A database made before 0012 keeps its issued tokens through the rebuild of
+    /// `oauth_tokens` as a WITHOUT ROWID table: same rows, same unique digest, the family index
+    /// and the cascades from the user and the org.
+    #[tokio::test]
+    async fn rebuilt_token_table_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = upgraded_from(
+            &dir,
+            11,
+            &[
+            "INSERT INTO orgs (id, name, engine, created) VALUES ('o1', 'A', 'identity', 1)",
+            "INSERT INTO users (id, org_id, status, login, login_lower, email_lower, first_name_lower, \
+             last_name_lower, profile, created, last_updated) VALUES \
+             ('u1', 'o1', 'ACTIVE', 'a', 'a', 'a', '', '', '{}', 1, 1), \
+             ('u2', 'o1', 'ACTIVE', 'b', 'b', 'b', '', '', '{}', 1, 1)",
+            "INSERT INTO apps (id, org_id, name, label, sign_on_mode, status, body, created, \
+             last_updated) VALUES ('a1', 'o1', 'oidc_client', 'L', 'OPENID_CONNECT', 'ACTIVE', '{}', 1, 1)",
+            "INSERT INTO oauth_tokens (token_hash, org_id, app_id, user_id, kind, family, data, \
+             created, expires_at, used, revoked) VALUES \
+             ('t1', 'o1', 'a1', 'u1', 'access', 'f1', 'null', 1, 9, 0, 0), \
+             ('t2', 'o1', 'a1', 'u1', 'refresh', 'f1', '{\"scopes\":[]}', 1, 9, 1, 0), \
+             ('t3', 'o1', 'a1', 'u2', 'access', 'f2', 'null', 2, 9, 0, 1)",
+            ],
+        )
+        .await;
+        let exec = |sql: &'static str| {
+            let pool = store.pool.clone();
+            async move { sqlx::query(sql).execute(&pool).await.map(|_| ()) }
+        };
+        assert_eq!(
+            scalar(
+                &store,
+                "SELECT count(*) FROM oauth_tokens WHERE family = 'f1' AND expires_at = 9 \
+                 AND ((token_hash = 't1' AND used = 0) OR (token_hash = 't2' AND used = 1))"
+            )
+            .await,
+            2
+        );
+        assert_eq!(
+            scalar(
+                &store,
+                "SELECT revoked FROM oauth_tokens WHERE token_hash = 't3'"
+            )
+            .await,
+            1
+        );
+        assert_eq!(
+            scalar(
+                &store,
+                "SELECT count(*) FROM sqlite_master WHERE name = 'oauth_tokens' \
+                 AND sql LIKE '%WITHOUT ROWID%'"
+            )
+            .await,
+            1
+        );
+        assert_eq!(
+            scalar(
+                &store,
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' \
+                 AND name = 'oauth_tokens_family'"
+            )
+            .await,
+            1
+        );
+        assert!(
+            exec(
+                "INSERT INTO oauth_tokens (token_hash, org_id, app_id, user_id, kind, family, \
+                 data, created, expires_at) VALUES ('t1', 'o1', 'a1', 'u1', 'access', 'f9', 'null', 1, 9)"
+            )
+            .await
+            .is_err(),
+            "the digest is still unique"
+        );
+        assert!(
+            exec(
+                "INSERT INTO oauth_tokens (token_hash, org_id, app_id, user_id, kind, family, \
+                 data, created, expires_at) VALUES ('t9', 'o1', 'nope', 'u1', 'access', 'f9', 'null', 1, 9)"
+            )
+            .await
+            .is_err(),
+            "the app is still referenced"
+        );
+        exec("DELETE FROM users WHERE id = 'u1'").await.unwrap();
+        assert_eq!(scalar(&store, "SELECT count(*) FROM oauth_tokens").await, 1);
+        exec("DELETE FROM orgs WHERE id = 'o1'").await.unwrap();
+        assert_eq!(scalar(&store, "SELECT count(*) FROM oauth_tokens").await, 0);
         store.close().await;
     }
 }
