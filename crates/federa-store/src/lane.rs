@@ -347,6 +347,9 @@ impl Stmt {
 #[derive(Default)]
 pub(crate) struct Batch {
     stmts: Vec<Stmt>,
+    /// Per statement: when set, the statement must change or return a row, or the whole
+    /// batch is undone with [`StoreError::MissingReference`] naming this.
+    required: Vec<Option<&'static str>>,
 }
 
 /// A batch statement that failed: which one, and the error.
@@ -483,6 +486,16 @@ fn query_native(
     run_native(c, sql, vals).map(|(rows, _)| rows)
 }
 
+/// The error when a statement that must match (`required`) changed and returned nothing.
+fn unmet(required: Option<&'static str>, affected: u64, returned: usize) -> Option<StoreError> {
+    match required {
+        Some(what) if affected == 0 && returned == 0 => {
+            Some(StoreError::MissingReference(what.into()))
+        }
+        _ => None,
+    }
+}
+
 impl Batch {
     pub(crate) fn new() -> Self {
         Self::default()
@@ -496,7 +509,18 @@ impl Batch {
     /// Adds a prepared statement; returns its index.
     pub(crate) fn add(&mut self, stmt: Stmt) -> usize {
         self.stmts.push(stmt);
+        self.required.push(None);
         self.stmts.len() - 1
+    }
+
+    /// Adds a statement that must change or return at least one row: when it matches none
+    /// (a precondition no longer holds, e.g. the row was changed meanwhile), the batch is
+    /// undone and fails at this statement with [`StoreError::MissingReference`] naming
+    /// `what`. Returns its index.
+    pub(crate) fn add_required(&mut self, stmt: Stmt, what: &'static str) -> usize {
+        let i = self.add(stmt);
+        self.required[i] = Some(what);
+        i
     }
 
     /// Runs the batch on `lease`: every statement or none.
@@ -545,6 +569,9 @@ impl Batch {
         let body = (|| {
             for (i, s) in self.stmts.iter().enumerate() {
                 let (rows, changed) = run_native(c, &s.sql, &s.vals).map_err(|e| (i, e))?;
+                if let Some(e) = unmet(self.required[i], changed, rows.len()) {
+                    return Err((i, NativeError::Failed(e)));
+                }
                 out.affected.push(changed);
                 out.rows.push(rows.into_iter().map(Row::Native).collect());
             }
@@ -579,6 +606,7 @@ impl Batch {
             affected: Vec::with_capacity(n),
             rows: (0..n).map(|_| Vec::new()).collect(),
         };
+        let required = self.required;
         for (i, s) in self.stmts.into_iter().enumerate() {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(s.sql));
             for v in s.vals {
@@ -595,6 +623,10 @@ impl Batch {
                 }
             }
             drop(stream);
+            if let Some(error) = unmet(required[i], affected, out.rows[i].len()) {
+                // Dropping the transaction rolls it back.
+                return Err(BatchError { index: i, error });
+            }
             out.affected.push(affected);
         }
         tx.commit().await.map_err(fail(n - 1))?;
@@ -719,6 +751,49 @@ mod tests {
         b.run(&mut l).await.unwrap();
         drop(l);
         assert_eq!(count(&lane).await, 1, "only the last batch's row");
+    }
+
+    #[tokio::test]
+    async fn a_required_statement_that_matches_nothing_undoes_the_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let lane = lane_with_table(&dir, 2).await;
+        let mut l = lane.lease().await.unwrap();
+        let mut b = Batch::new();
+        insert(&mut b, "x");
+        b.run(&mut l).await.unwrap();
+        let guard = |b: &mut Batch, want: i64| {
+            b.add_required(
+                Stmt::new(
+                    "UPDATE t SET b = b + 1 WHERE a = $1 AND b = $2",
+                    vec!["x".into(), Val::Int(want)],
+                ),
+                "row x at its expected value",
+            )
+        };
+        // The precondition does not hold (b is 1): nothing of the batch stays.
+        let mut b = Batch::new();
+        insert(&mut b, "y");
+        let g = guard(&mut b, 7);
+        insert(&mut b, "z");
+        let err = b.run(&mut l).await.err().unwrap();
+        assert_eq!(err.index, g);
+        match err.into_store() {
+            StoreError::MissingReference(what) => assert_eq!(what, "row x at its expected value"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(count(&lane).await, 1);
+        // A required read counts its rows; the precondition holds: all of it is written.
+        let mut b = Batch::new();
+        insert(&mut b, "y");
+        b.add_required(
+            Stmt::new("SELECT a FROM t WHERE a = $1", vec!["y".into()]),
+            "row y",
+        );
+        let g = guard(&mut b, 1);
+        let out = b.run(&mut l).await.unwrap();
+        assert_eq!(out.affected[g], 1);
+        drop(l);
+        assert_eq!(count(&lane).await, 2);
     }
 
     /// A batch that finds another connection's write lock waits for it without holding the

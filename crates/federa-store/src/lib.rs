@@ -177,6 +177,22 @@ impl SqlStore {
         Ok(rows.into_iter().map(row::Row::Any).collect())
     }
 
+    /// One write statement in its own transaction: the rows it returns (`RETURNING`).
+    pub(crate) async fn write_rows(
+        &self,
+        sql: &str,
+        vals: Vec<lane::Val>,
+    ) -> StoreResult<Vec<row::Row>> {
+        let mut batch = lane::Batch::new();
+        let i = batch.push(sql, vals);
+        let mut lease = self.conn().await?;
+        let mut done = batch
+            .run(&mut lease)
+            .await
+            .map_err(lane::BatchError::into_store)?;
+        Ok(std::mem::take(&mut done.rows[i]))
+    }
+
     /// A connection for one store call: a lane connection on SQLite, a pooled one otherwise.
     pub(crate) async fn conn(&self) -> StoreResult<lane::Lease<'_>> {
         match &self.lane {

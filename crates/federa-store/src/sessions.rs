@@ -5,7 +5,9 @@ use crate::error::{corrupt, map_err};
 use crate::lane::{Batch, BatchError, Stmt, Val};
 use crate::row::Cols;
 use federa_core::model::session::{Session, StoredFlow};
-use federa_core::ports::{REPLAYED, SessionRepo, SignInCommit, StoreError, StoreResult};
+use federa_core::ports::{
+    ACTIVE_USER, REPLAYED, SessionRepo, SignInCommit, StoreError, StoreResult,
+};
 use federa_types::{IdpId, OrgId, Timestamp, UserId};
 
 const SESSION_COLS: &str = "id_hash, public_id, org_id, user_id, status, csrf, created, last_active, idle_ms, expires_at, verifications, idp_id";
@@ -204,9 +206,14 @@ impl SessionRepo for SqlStore {
                 "sign-in commit names rows of another org or user".into(),
             ));
         }
-        // One transaction, and on SQLite one round trip (lane::Batch). A user deleted
-        // meanwhile fails the session insert (foreign key) and so the whole batch.
+        // One transaction, and on SQLite one round trip (lane::Batch). First the user, who
+        // must still be ACTIVE: one deactivated, locked or deleted since the sign-in loaded
+        // them makes the whole batch fail (on PostgreSQL the row lock it takes orders it
+        // against a concurrent deactivation, which deletes the user's sessions).
         let mut batch = Batch::new();
+        if let Some(u) = c.user {
+            batch.add_required(crate::users::sign_in_update(u), ACTIVE_USER);
+        }
         // The single-use values first: an expired record is dropped, a live one makes the
         // plain insert fail (unique key), which undoes the batch.
         // (the session is created at commit time: its creation is "now" for the expiry test)
@@ -236,7 +243,6 @@ impl SessionRepo for SqlStore {
         for stmt in crate::logs::event_inserts(c.events)? {
             batch.add(stmt);
         }
-        let user_stmt = c.user.map(|u| batch.add(crate::users::sign_in_update(u)));
         if let Some(hash) = c.flow_hash {
             batch.push(
                 "DELETE FROM signin_flows WHERE org_id = $1 AND id_hash = $2",
@@ -250,7 +256,7 @@ impl SessionRepo for SqlStore {
             );
         }
         let mut lease = self.conn().await?;
-        let done = batch.run(&mut lease).await.map_err(|e| {
+        batch.run(&mut lease).await.map_err(|e| {
             let replayed = once_stmts.contains(&e.index);
             let err = e.into_store();
             if replayed && matches!(err, StoreError::Conflict(_)) {
@@ -259,13 +265,6 @@ impl SessionRepo for SqlStore {
                 err
             }
         })?;
-        if let Some(i) = user_stmt
-            && done.affected.get(i) != Some(&1)
-        {
-            // Unreachable while the session's foreign key holds (checked above: same org and
-            // user); reported rather than assumed.
-            return Err(StoreError::MissingReference("user".into()));
-        }
         Ok(())
     }
 }

@@ -3,11 +3,11 @@
 
 use crate::SqlStore;
 use crate::error::{corrupt, map_err};
-use crate::lane::{Stmt, Val};
+use crate::lane::{Batch, Stmt, Val};
 use crate::row::Cols;
 use federa_core::model::{User, UserProfile, UserQuery, UserSearch, UserStatus};
 use federa_core::page::PageRequest;
-use federa_core::ports::{StoreError, StoreResult, UserRepo};
+use federa_core::ports::{FailedSignIn, StoreError, StoreResult, UserRepo};
 use federa_types::{GroupId, OrgId, Secret, Timestamp, UserId};
 use sqlx::AssertSqlSafe;
 use sqlx::Connection as _;
@@ -68,19 +68,7 @@ pub(crate) fn login_conflict(e: StoreError) -> StoreError {
     }
 }
 
-/// Replaces a user's stored fields; false when no such user exists.
-pub(crate) async fn update_user_row<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
-    ex: E,
-    u: &User,
-) -> StoreResult<bool> {
-    let n = user_update(u)?
-        .execute(ex)
-        .await
-        .map_err(|e| login_conflict(map_err(e)))?;
-    Ok(n == 1)
-}
-
-/// The statement of [`update_user_row`] (a unique violation on it is a login conflict).
+/// The statement replacing a user's stored fields (a unique violation on it is a login conflict).
 pub(crate) fn user_update(u: &User) -> StoreResult<Stmt> {
     Ok(Stmt::new(
         "UPDATE users SET status = $3, login = $4, login_lower = $5, email_lower = $6, first_name_lower = $7, \
@@ -111,10 +99,11 @@ pub(crate) fn user_update(u: &User) -> StoreResult<Stmt> {
 /// The statement recording a completed sign-in on the user's row: its time and the reset
 /// failed-password count, and nothing else. The rest of the row is left as it is now (an
 /// administrator may have changed the profile or status while the sign-in ran), and no
-/// indexed column is written, so only the row's own page changes.
+/// indexed column is written, so only the row's own page changes. It matches only a user who
+/// is still ACTIVE: a sign-in commit requires it to match (see `commit_sign_in`).
 pub(crate) fn sign_in_update(u: &User) -> Stmt {
     Stmt::new(
-        "UPDATE users SET last_login = $3, failed_logins = $4 WHERE org_id = $1 AND id = $2",
+        "UPDATE users SET last_login = $3, failed_logins = $4 WHERE org_id = $1 AND id = $2 AND status = 'ACTIVE'",
         vec![
             Val::from(u.org_id.as_str()),
             Val::from(u.id.as_str()),
@@ -256,7 +245,67 @@ impl UserRepo for SqlStore {
     }
 
     async fn update_user(&self, u: &User) -> StoreResult<bool> {
-        update_user_row(&mut *self.conn().await?, u).await
+        let mut batch = Batch::new();
+        let update = batch.add(user_update(u)?);
+        if u.status == UserStatus::Deprovisioned {
+            // Deactivation ends every session of the user, in the same transaction.
+            batch.push(
+                "DELETE FROM sessions WHERE org_id = $1 AND user_id = $2",
+                vec![u.org_id.as_str().into(), u.id.as_str().into()],
+            );
+        }
+        let mut lease = self.conn().await?;
+        let done = batch.run(&mut lease).await.map_err(|e| {
+            if e.index == update {
+                login_conflict(e.into_store())
+            } else {
+                e.into_store()
+            }
+        })?;
+        Ok(done.affected[update] == 1)
+    }
+
+    async fn record_failed_sign_in(
+        &self,
+        org: &OrgId,
+        id: &UserId,
+        lock_at: i64,
+        now: Timestamp,
+    ) -> StoreResult<Option<FailedSignIn>> {
+        // One statement: the count goes up from the stored value (concurrent failures all
+        // count), and the status changes only from ACTIVE, to LOCKED_OUT at `lock_at`.
+        let rows = self
+            .write_rows(
+                "UPDATE users SET failed_logins = failed_logins + 1, \
+                 status = CASE WHEN failed_logins + 1 >= $3 THEN 'LOCKED_OUT' ELSE status END, \
+                 status_changed = CASE WHEN failed_logins + 1 >= $3 THEN $4 ELSE status_changed END, \
+                 last_updated = $4 \
+                 WHERE org_id = $1 AND id = $2 AND status = 'ACTIVE' RETURNING failed_logins, status",
+                vec![
+                    org.as_str().into(),
+                    id.as_str().into(),
+                    lock_at.into(),
+                    now.0.into(),
+                ],
+            )
+            .await?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        let status: String = row.col("status")?;
+        Ok(Some(FailedSignIn {
+            failed_logins: row.col("failed_logins")?,
+            locked: status == UserStatus::LockedOut.as_str(),
+        }))
+    }
+
+    async fn reset_failed_sign_ins(&self, org: &OrgId, id: &UserId) -> StoreResult<()> {
+        self.write_rows(
+            "UPDATE users SET failed_logins = 0 WHERE org_id = $1 AND id = $2 AND failed_logins <> 0",
+            vec![org.as_str().into(), id.as_str().into()],
+        )
+        .await?;
+        Ok(())
     }
 
     async fn delete_user(&self, org: &OrgId, id: &UserId) -> StoreResult<bool> {

@@ -32,10 +32,12 @@ async fn setup(
             email: "s@a.test".into(),
             ..Default::default()
         },
-        password: None,
+        // With a password, so that activation makes the user ACTIVE (a sign-in commit needs it).
+        password: Some(federa_types::Secret::new("correct horse battery".into())),
         group_ids: vec![],
     };
     let u = users::create(&ctx, &org.id, input, true).await.unwrap();
+    assert_eq!(u.status, federa_core::model::UserStatus::Active);
     (ctx, clock, org, u.id)
 }
 
@@ -440,10 +442,13 @@ contract_test!(
 );
 
 /// A sign-in commit records only the sign-in on the user's row (its time, the failed-password
-/// count): what an administrator changed while the sign-in ran (profile, status) is kept, not
-/// overwritten with the copy the sign-in loaded.
+/// count): what an administrator changed while the sign-in ran (the profile) is kept, not
+/// overwritten with the copy the sign-in loaded. A user deactivated while signing in gets no
+/// session: the commit fails naming `ACTIVE_USER` and writes nothing.
 async fn sign_in_commit_keeps_concurrent_user_changes(db: &TestDb) {
-    use federa_core::ports::SignInCommit;
+    use federa_core::model::UserStatus;
+    use federa_core::ports::{ACTIVE_USER, SignInCommit, StoreError};
+    use federa_core::service::syslog::{self, LogEventInput};
     let (ctx, clock, org, user) = setup(db).await;
     let mut loaded = users::get(&ctx, &org.id, user.as_str()).await.unwrap();
     let mut profile = loaded.profile.clone();
@@ -451,14 +456,11 @@ async fn sign_in_commit_keeps_concurrent_user_changes(db: &TestDb) {
     users::update(&ctx, &org.id, user.as_str(), profile, None)
         .await
         .unwrap();
-    users::lifecycle(&ctx, &org.id, user.as_str(), users::Lifecycle::Deactivate)
-        .await
-        .unwrap();
     clock.advance(1_000);
-    let now = ctx.clock.now();
-    loaded.last_login = Some(now);
+    let first = ctx.clock.now();
+    loaded.last_login = Some(first);
     loaded.failed_logins = 0;
-    let (_, session) = sessions::new_session(&ctx, &org.id, &user, vec![], None, None);
+    let (cookie, session) = sessions::new_session(&ctx, &org.id, &user, vec![], None, None);
     ctx.store
         .commit_sign_in(&SignInCommit {
             org: &org.id,
@@ -471,10 +473,71 @@ async fn sign_in_commit_keeps_concurrent_user_changes(db: &TestDb) {
         })
         .await
         .unwrap();
+    assert!(signed_in(&ctx, &org.id, cookie.expose()).await);
     let stored = users::get(&ctx, &org.id, user.as_str()).await.unwrap();
-    assert_eq!(stored.last_login, Some(now));
+    assert_eq!(stored.last_login, Some(first));
     assert_eq!(stored.profile.first_name.as_deref(), Some("Changed"));
-    assert_eq!(stored.status, federa_core::model::UserStatus::Deprovisioned);
+    assert_eq!(stored.status, UserStatus::Active);
+
+    // Deactivated after the sign-in loaded the user (still ACTIVE in that copy), before its
+    // commit: deactivation ends the user's sessions, and the commit writes nothing.
+    let flow = saved_flow(&ctx, &org.id, "deactivated-flow").await;
+    users::lifecycle(&ctx, &org.id, user.as_str(), users::Lifecycle::Deactivate)
+        .await
+        .unwrap();
+    assert!(
+        !signed_in(&ctx, &org.id, cookie.expose()).await,
+        "deactivation ends the sessions"
+    );
+    clock.advance(1_000);
+    let now = ctx.clock.now();
+    loaded.last_login = Some(now);
+    let event =
+        syslog::prepare(&ctx, &org.id, LogEventInput::new("test.deactivated", "m")).unwrap();
+    let (cookie, session) = sessions::new_session(&ctx, &org.id, &user, vec![], None, None);
+    let err = ctx
+        .store
+        .commit_sign_in(&SignInCommit {
+            org: &org.id,
+            session: &session,
+            events: std::slice::from_ref(&event),
+            user: Some(&loaded),
+            flow_hash: Some(&flow.id_hash),
+            replaced_session: None,
+            once: &[],
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::MissingReference(w) if w == ACTIVE_USER),
+        "{err:?}"
+    );
+    assert!(
+        !signed_in(&ctx, &org.id, cookie.expose()).await,
+        "no session"
+    );
+    assert!(
+        ctx.store
+            .flow_by_hash(&org.id, &flow.id_hash, now)
+            .await
+            .unwrap()
+            .is_some(),
+        "the flow is kept"
+    );
+    let listed = syslog::list(&ctx, &org.id, &Default::default())
+        .await
+        .unwrap();
+    assert!(
+        !listed
+            .page
+            .items
+            .iter()
+            .any(|e| e.event_type == "test.deactivated"),
+        "no event"
+    );
+    let stored = users::get(&ctx, &org.id, user.as_str()).await.unwrap();
+    assert_eq!(stored.status, UserStatus::Deprovisioned);
+    assert_eq!(stored.last_login, Some(first), "no sign-in time");
 }
 contract_test!(
     sign_in_commit_keeps_concurrent_user_changes_test,
@@ -562,4 +625,81 @@ async fn sign_in_commit_records_single_use_values(db: &TestDb) {
 contract_test!(
     sign_in_commit_records_single_use_values_test,
     sign_in_commit_records_single_use_values
+);
+
+/// Failed sign-ins are counted from the stored value (not from a copy loaded earlier), lock
+/// the user at the threshold and write nothing else; a user who is not ACTIVE is not counted.
+/// A correct password resets the count alone.
+async fn failed_sign_ins_count_from_the_stored_value(db: &TestDb) {
+    use federa_core::model::UserStatus;
+    use federa_core::ports::FailedSignIn;
+    let (ctx, clock, org, user) = setup(db).await;
+    let mut profile = users::get(&ctx, &org.id, user.as_str())
+        .await
+        .unwrap()
+        .profile;
+    profile.first_name = Some("Kept".into());
+    users::update(&ctx, &org.id, user.as_str(), profile, None)
+        .await
+        .unwrap();
+    let count = |lock_at| {
+        let (ctx, org, user) = (&ctx, &org, &user);
+        async move {
+            ctx.store
+                .record_failed_sign_in(&org.id, user, lock_at, ctx.clock.now())
+                .await
+                .unwrap()
+        }
+    };
+    for n in 1..=2 {
+        assert_eq!(
+            count(3).await,
+            Some(FailedSignIn {
+                failed_logins: n,
+                locked: false
+            })
+        );
+    }
+    ctx.store
+        .reset_failed_sign_ins(&org.id, &user)
+        .await
+        .unwrap();
+    for n in 1..=2 {
+        assert_eq!(count(3).await.map(|c| c.failed_logins), Some(n));
+    }
+    clock.advance(1_000);
+    let locked_at = ctx.clock.now();
+    assert_eq!(
+        count(3).await,
+        Some(FailedSignIn {
+            failed_logins: 3,
+            locked: true
+        })
+    );
+    let stored = users::get(&ctx, &org.id, user.as_str()).await.unwrap();
+    assert_eq!(stored.status, UserStatus::LockedOut);
+    assert_eq!(stored.status_changed, Some(locked_at));
+    assert_eq!(stored.failed_logins, 3);
+    assert_eq!(stored.profile.first_name.as_deref(), Some("Kept"));
+    // Locked (not ACTIVE): not counted, nothing written.
+    assert_eq!(count(3).await, None);
+    assert_eq!(
+        users::get(&ctx, &org.id, user.as_str())
+            .await
+            .unwrap()
+            .failed_logins,
+        3
+    );
+    let missing = federa_types::UserId::parse("00uAAAAAAAAAAAAAAAAA").unwrap();
+    assert_eq!(
+        ctx.store
+            .record_failed_sign_in(&org.id, &missing, 3, ctx.clock.now())
+            .await
+            .unwrap(),
+        None
+    );
+}
+contract_test!(
+    failed_sign_ins_count_from_the_stored_value_test,
+    failed_sign_ins_count_from_the_stored_value
 );

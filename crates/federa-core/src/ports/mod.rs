@@ -19,7 +19,7 @@ pub use broker::{BrokerRepo, BrokerState};
 pub use factors::FactorRepo;
 pub use idps::{IdpKeyDelete, IdpRepo, StoredIdp, StoredIdpKey};
 pub use logs::LogRepo;
-pub use sessions::{OnceMark, REPLAYED, SessionRepo, SignInCommit};
+pub use sessions::{ACTIVE_USER, OnceMark, REPLAYED, SessionRepo, SignInCommit};
 pub use webauthn::{CeremonyKind, WebauthnCeremony, WebauthnCredential, WebauthnRepo, WebauthnUse};
 
 use crate::model::{
@@ -42,6 +42,15 @@ pub enum StoreError {
     /// The database failed or returned data Federa cannot read.
     #[error("database error: {0}")]
     Backend(String),
+}
+
+/// A failed sign-in as counted by [`UserRepo::record_failed_sign_in`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailedSignIn {
+    /// The stored count after this failure.
+    pub failed_logins: i64,
+    /// Whether this failure locked the user.
+    pub locked: bool,
 }
 
 /// Result of storage calls.
@@ -94,8 +103,22 @@ pub trait UserRepo: Send + Sync {
         query: &UserQuery,
         page: &PageRequest,
     ) -> StoreResult<Vec<User>>;
-    /// Replaces a user's stored fields. Returns false when no such user exists.
+    /// Replaces a user's stored fields. Returns false when no such user exists. A user saved
+    /// as DEPROVISIONED loses every session in the same transaction.
     async fn update_user(&self, user: &User) -> StoreResult<bool>;
+    /// Counts a failed sign-in on an ACTIVE user, from the stored count (concurrent failures
+    /// all count), and locks the user (LOCKED_OUT, `status_changed` = `now`) when the count
+    /// reaches `lock_at`; nothing else of the row is written. None, with nothing written,
+    /// when the user is missing or not ACTIVE.
+    async fn record_failed_sign_in(
+        &self,
+        org: &OrgId,
+        id: &UserId,
+        lock_at: i64,
+        now: Timestamp,
+    ) -> StoreResult<Option<FailedSignIn>>;
+    /// Sets a user's failed sign-in count to 0 (a correct password), writing nothing else.
+    async fn reset_failed_sign_ins(&self, org: &OrgId, id: &UserId) -> StoreResult<()>;
     /// Deletes a user and its memberships. Returns false when no such user exists.
     async fn delete_user(&self, org: &OrgId, id: &UserId) -> StoreResult<bool>;
 }

@@ -19,6 +19,8 @@ pub struct SignInCommit<'a> {
     pub events: &'a [LogEvent],
     /// The user whose sign-in this is: only its `last_login` and `failed_logins` are written
     /// (the rest of the stored row, which an administrator may change meanwhile, is kept).
+    /// The stored user must still be ACTIVE, or nothing is written and the commit fails with
+    /// [`super::StoreError::MissingReference`] naming [`ACTIVE_USER`].
     pub user: Option<&'a User>,
     /// The sign-in flow to delete (by id hash).
     pub flow_hash: Option<&'a str>,
@@ -29,6 +31,10 @@ pub struct SignInCommit<'a> {
     /// commit fails with [`super::StoreError::Conflict`] naming [`REPLAYED`].
     pub once: &'a [OnceMark],
 }
+
+/// What a [`super::StoreError::MissingReference`] from [`SessionRepo::commit_sign_in`] names
+/// when the user is no longer ACTIVE (deactivated, locked or deleted while signing in).
+pub const ACTIVE_USER: &str = "active user";
 
 /// What a [`super::StoreError::Conflict`] names when a single-use value was already used.
 pub const REPLAYED: &str = "single-use value";

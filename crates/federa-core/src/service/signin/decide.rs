@@ -226,8 +226,8 @@ pub(super) fn method_label(method: &MethodType) -> Option<&'static str> {
 pub(super) struct Pending {
     /// System Log events.
     pub events: Vec<crate::service::syslog::LogEvent>,
-    /// The user's stored fields changed (e.g. the failed-password count reset).
-    pub user_changed: bool,
+    /// The user's failed-password count is to be reset (a correct password).
+    pub reset_failed: bool,
     /// An event that reports the decision (the broker's `user.authentication.auth_via_IDP`):
     /// `debugData.decision` is set to ALLOW, CHALLENGE or DENY once it is known, and the event
     /// goes first among the pending ones.
@@ -282,8 +282,11 @@ impl Pending {
         for e in &self.events {
             ctx.store.insert_log_event(e).await?;
         }
-        if self.user_changed {
-            ctx.store.update_user(user).await?;
+        if self.reset_failed {
+            // Only the count: the rest of the row may have changed since it was loaded.
+            ctx.store
+                .reset_failed_sign_ins(&user.org_id, &user.id)
+                .await?;
         }
         Ok(())
     }
@@ -316,6 +319,11 @@ pub(super) async fn advance_with(
     facts: Option<PolicyFacts>,
     mut pending: Pending,
 ) -> Result<Advance, CoreError> {
+    if user.status != UserStatus::Active {
+        // Deactivated or locked since an earlier step of this flow: no later step signs
+        // them in.
+        return not_active(ctx, org, flow, client, &user).await;
+    }
     let facts = match facts {
         Some(f) => f,
         None => PolicyFacts::load(ctx, org, &user, flow.state.app_id.as_ref()).await?,
@@ -461,7 +469,8 @@ pub(super) async fn finish(
     )?);
     let mut u = user.clone();
     u.last_login = Some(ctx.clock.now());
-    ctx.store
+    let committed = ctx
+        .store
         .commit_sign_in(&SignInCommit {
             org: &org.id,
             session: &session,
@@ -471,9 +480,47 @@ pub(super) async fn finish(
             replaced_session: flow.state.replaces_session.as_deref(),
             once: &pending.once,
         })
-        .await?;
+        .await;
+    match committed {
+        Err(crate::ports::StoreError::MissingReference(what))
+            if what == crate::ports::ACTIVE_USER =>
+        {
+            // Deactivated, locked or deleted while this step ran: nothing was written.
+            return not_active(ctx, org, flow, client, user).await;
+        }
+        other => other?,
+    }
     Ok(Advance::Done {
         cookie,
         redirect: flow.state.return_to.clone(),
     })
+}
+
+/// Ends a flow whose user is no longer ACTIVE: a failed `user.session.start` in the System
+/// Log (`USER_NOT_ACTIVE`) and a page that says the account cannot sign in.
+async fn not_active(
+    ctx: &Ctx,
+    org: &Org,
+    flow: &mut Flow,
+    client: &Client,
+    user: &User,
+) -> Result<Advance, CoreError> {
+    log(
+        ctx,
+        org,
+        client,
+        "user.session.start",
+        "User login to Federa",
+        OutcomeResult::Failure,
+        Some("USER_NOT_ACTIVE"),
+        Some(user),
+        None,
+        Default::default(),
+    )
+    .await?;
+    flow.state.step = Step::Denied {
+        reason: "This account cannot sign in. Contact your administrator.".into(),
+    };
+    save(ctx, flow).await?;
+    Ok(Advance::Continue)
 }

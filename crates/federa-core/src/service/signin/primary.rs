@@ -95,7 +95,7 @@ pub async fn password(
             let mut pending = Pending::default();
             if u.failed_logins != 0 {
                 u.failed_logins = 0;
-                pending.user_changed = true;
+                pending.reset_failed = true;
             }
             let v = local_verification(
                 &AuthenticatorKey::OktaPassword,
@@ -144,13 +144,16 @@ pub async fn password(
                 Default::default(),
             )
             .await?;
-            if let Some(mut u) = user
+            if let Some(u) = user
                 && u.status == UserStatus::Active
             {
-                u.failed_logins += 1;
-                if u.failed_logins >= LOCKOUT_THRESHOLD {
-                    u.status = UserStatus::LockedOut;
-                    u.status_changed = Some(ctx.clock.now());
+                // Counted from the stored value in one statement: parallel guesses all count,
+                // and nothing else of the row (changed meanwhile, perhaps) is written.
+                let counted = ctx
+                    .store
+                    .record_failed_sign_in(&org.id, &u.id, LOCKOUT_THRESHOLD, ctx.clock.now())
+                    .await?;
+                if counted.is_some_and(|c| c.locked) {
                     log(
                         ctx,
                         org,
@@ -165,8 +168,6 @@ pub async fn password(
                     )
                     .await?;
                 }
-                u.last_updated = ctx.clock.now();
-                ctx.store.update_user(&u).await?;
             }
             flow.state.error = Some(GENERIC_FAILURE.into());
             save(ctx, flow).await?;
