@@ -4,11 +4,11 @@
 
 use crate::SqlStore;
 use crate::error::{corrupt, map_err};
-use crate::lane::{Batch, BatchError, Val};
+use crate::lane::{Batch, BatchError, Stmt, Val};
 use crate::row::Cols;
 use crate::users::{USER_COLUMNS, user_from_row};
 use federa_core::model::User;
-use federa_core::ports::{BrokerRepo, BrokerState, StoreResult};
+use federa_core::ports::{BrokerRepo, BrokerState, LINKED, StoreError, StoreResult};
 use federa_types::{IdpId, OrgId, Timestamp, UserId};
 
 #[async_trait::async_trait]
@@ -103,19 +103,79 @@ impl BrokerRepo for SqlStore {
         external_id: &str,
         user: &UserId,
         now: Timestamp,
+    ) -> StoreResult<UserId> {
+        let mut batch = Batch::new();
+        batch.add(link_insert(org, idp, external_id, user, now, true));
+        let read = batch.push(
+            "SELECT user_id FROM idp_user_links WHERE org_id = $1 AND idp_id = $2 AND external_id = $3",
+            vec![org.as_str().into(), idp.as_str().into(), external_id.into()],
+        );
+        let done = batch
+            .run(&mut self.conn().await?)
+            .await
+            .map_err(BatchError::into_store)?;
+        let id: String = done.rows[read]
+            .first()
+            .ok_or_else(|| corrupt("account link", "missing after insert"))?
+            .col("user_id")?;
+        UserId::parse(&id).map_err(|e| corrupt("user id", e))
+    }
+
+    async fn create_linked_user(
+        &self,
+        user: &User,
+        idp: &IdpId,
+        external_id: &str,
+        now: Timestamp,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO idp_user_links (org_id, idp_id, external_id, user_id, created) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id, idp_id, external_id) DO NOTHING",
-        )
-        .bind(org.as_str())
-        .bind(idp.as_str())
-        .bind(external_id)
-        .bind(user.as_str())
-        .bind(now.0)
-        .execute(&mut *self.conn().await?)
-        .await
-        .map_err(map_err)?;
+        let mut batch = Batch::new();
+        let insert = batch.add(crate::users::user_insert(user)?);
+        batch.add(link_insert(
+            &user.org_id,
+            idp,
+            external_id,
+            &user.id,
+            now,
+            false,
+        ));
+        batch
+            .run(&mut self.conn().await?)
+            .await
+            .map_err(|e| match e.into_store_at() {
+                (i, StoreError::Conflict(_)) if i == insert => StoreError::Conflict("login".into()),
+                (_, StoreError::Conflict(_)) => StoreError::Conflict(LINKED.into()),
+                (_, other) => other,
+            })?;
         Ok(())
     }
+}
+
+/// The statement linking an upstream account to a user; with `keep`, an existing link of that
+/// account is kept (nothing written), else it is a unique violation.
+fn link_insert(
+    org: &OrgId,
+    idp: &IdpId,
+    external_id: &str,
+    user: &UserId,
+    now: Timestamp,
+    keep: bool,
+) -> Stmt {
+    let tail = if keep {
+        " ON CONFLICT (org_id, idp_id, external_id) DO NOTHING"
+    } else {
+        ""
+    };
+    Stmt::new(
+        format!(
+            "INSERT INTO idp_user_links (org_id, idp_id, external_id, user_id, created) \
+             VALUES ($1, $2, $3, $4, $5){tail}"
+        ),
+        vec![
+            org.as_str().into(),
+            idp.as_str().into(),
+            external_id.into(),
+            user.as_str().into(),
+            now.0.into(),
+        ],
+    )
 }

@@ -364,6 +364,11 @@ impl BatchError {
     pub(crate) fn into_store(self) -> StoreError {
         self.error
     }
+
+    /// The failing statement's index with the store error.
+    pub(crate) fn into_store_at(self) -> (usize, StoreError) {
+        (self.index, self.error)
+    }
 }
 
 /// What each statement of a batch did: rows changed, and rows returned (`RETURNING`).

@@ -68,6 +68,30 @@ pub(crate) fn login_conflict(e: StoreError) -> StoreError {
     }
 }
 
+/// A user's stored fields as statement values: `$1` org, `$2` id, then `$3…$16` status,
+/// login, the lower-cased search columns, profile, password hash, activated, status changed,
+/// last login, last updated, password changed and failed logins.
+fn user_vals(u: &User) -> StoreResult<Vec<Val>> {
+    Ok(vec![
+        Val::from(u.org_id.as_str()),
+        Val::from(u.id.as_str()),
+        Val::from(u.status.as_str()),
+        Val::from(&u.profile.login),
+        Val::from(u.profile.login.to_lowercase()),
+        Val::from(u.profile.email.to_lowercase()),
+        Val::from(lower(&u.profile.first_name)),
+        Val::from(lower(&u.profile.last_name)),
+        Val::from(profile_json(&u.profile)?),
+        Val::from(u.password_hash.as_ref().map(|h| h.expose().clone())),
+        Val::from(u.activated.map(|t| t.0)),
+        Val::from(u.status_changed.map(|t| t.0)),
+        Val::from(u.last_login.map(|t| t.0)),
+        Val::from(u.last_updated.0),
+        Val::from(u.password_changed.map(|t| t.0)),
+        Val::from(u.failed_logins),
+    ])
+}
+
 /// The statement replacing a user's stored fields (a unique violation on it is a login conflict).
 pub(crate) fn user_update(u: &User) -> StoreResult<Stmt> {
     Ok(Stmt::new(
@@ -75,24 +99,19 @@ pub(crate) fn user_update(u: &User) -> StoreResult<Stmt> {
          last_name_lower = $8, profile = $9, password_hash = $10, activated = $11, status_changed = $12, \
          last_login = $13, last_updated = $14, password_changed = $15, failed_logins = $16 \
          WHERE org_id = $1 AND id = $2",
-        vec![
-            Val::from(u.org_id.as_str()),
-            Val::from(u.id.as_str()),
-            Val::from(u.status.as_str()),
-            Val::from(&u.profile.login),
-            Val::from(u.profile.login.to_lowercase()),
-            Val::from(u.profile.email.to_lowercase()),
-            Val::from(lower(&u.profile.first_name)),
-            Val::from(lower(&u.profile.last_name)),
-            Val::from(profile_json(&u.profile)?),
-            Val::from(u.password_hash.as_ref().map(|h| h.expose().clone())),
-            Val::from(u.activated.map(|t| t.0)),
-            Val::from(u.status_changed.map(|t| t.0)),
-            Val::from(u.last_login.map(|t| t.0)),
-            Val::from(u.last_updated.0),
-            Val::from(u.password_changed.map(|t| t.0)),
-            Val::from(u.failed_logins),
-        ],
+        user_vals(u)?,
+    ))
+}
+
+/// The statement inserting a user (a unique violation on it is a login conflict).
+pub(crate) fn user_insert(u: &User) -> StoreResult<Stmt> {
+    let mut vals = user_vals(u)?;
+    vals.push(Val::from(u.created.0));
+    Ok(Stmt::new(
+        "INSERT INTO users (org_id, id, status, login, login_lower, email_lower, first_name_lower, last_name_lower, \
+         profile, password_hash, activated, status_changed, last_login, last_updated, password_changed, failed_logins, created) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        vals,
     ))
 }
 
@@ -118,31 +137,10 @@ impl UserRepo for SqlStore {
     async fn create_user(&self, u: &User, groups: &[GroupId]) -> StoreResult<()> {
         let mut lease = self.conn().await?;
         let mut tx = lease.begin().await.map_err(map_err)?;
-        sqlx::query(
-            "INSERT INTO users (id, org_id, status, login, login_lower, email_lower, first_name_lower, last_name_lower, \
-             profile, password_hash, created, activated, status_changed, last_login, last_updated, password_changed, failed_logins) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-        )
-        .bind(u.id.as_str())
-        .bind(u.org_id.as_str())
-        .bind(u.status.as_str())
-        .bind(&u.profile.login)
-        .bind(u.profile.login.to_lowercase())
-        .bind(u.profile.email.to_lowercase())
-        .bind(lower(&u.profile.first_name))
-        .bind(lower(&u.profile.last_name))
-        .bind(profile_json(&u.profile)?)
-        .bind(u.password_hash.as_ref().map(|h| h.expose().clone()))
-        .bind(u.created.0)
-        .bind(u.activated.map(|t| t.0))
-        .bind(u.status_changed.map(|t| t.0))
-        .bind(u.last_login.map(|t| t.0))
-        .bind(u.last_updated.0)
-        .bind(u.password_changed.map(|t| t.0))
-        .bind(u.failed_logins)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| login_conflict(map_err(e)))?;
+        user_insert(u)?
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| login_conflict(map_err(e)))?;
         for g in groups {
             // The group must belong to the same org: checked here, not only by the foreign key.
             let n: i64 = sqlx::query_scalar(

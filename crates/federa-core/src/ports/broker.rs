@@ -7,6 +7,10 @@ use crate::model::User;
 use async_trait::async_trait;
 use federa_types::{IdpId, OrgId, Timestamp, UserId};
 
+/// What a [`super::StoreError::Conflict`] from [`BrokerRepo::create_linked_user`] names when
+/// the upstream account is already linked.
+pub const LINKED: &str = "account link";
+
 /// A pending federated sign-in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BrokerState {
@@ -43,13 +47,25 @@ pub trait BrokerRepo: Send + Sync {
         idp: &IdpId,
         external_id: &str,
     ) -> StoreResult<Option<User>>;
-    /// Links an upstream account to a local user (an existing link is kept).
+    /// Links an upstream account to a local user. An existing link of that account is kept:
+    /// the user it names is returned, which is not `user` when another sign-in linked the
+    /// account first.
     async fn link_user(
         &self,
         org: &OrgId,
         idp: &IdpId,
         external_id: &str,
         user: &UserId,
+        now: Timestamp,
+    ) -> StoreResult<UserId>;
+    /// Creates a user (just-in-time provisioning) and links the upstream account to it, in one
+    /// transaction: both or neither. A taken login is [`super::StoreError::Conflict`] naming
+    /// `login`; an account linked meanwhile (another sign-in) one naming [`LINKED`].
+    async fn create_linked_user(
+        &self,
+        user: &User,
+        idp: &IdpId,
+        external_id: &str,
         now: Timestamp,
     ) -> StoreResult<()>;
 }

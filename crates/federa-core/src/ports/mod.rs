@@ -15,7 +15,7 @@ pub use apps::{
     AccessRecord, AppRepo, CodeTake, KeyUse, OAuthRepo, RefreshTake, StoredApp, StoredCode,
     StoredKey, StoredToken,
 };
-pub use broker::{BrokerRepo, BrokerState};
+pub use broker::{BrokerRepo, BrokerState, LINKED};
 pub use factors::FactorRepo;
 pub use idps::{IdpKeyDelete, IdpRepo, StoredIdp, StoredIdpKey};
 pub use logs::LogRepo;

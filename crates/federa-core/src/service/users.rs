@@ -46,6 +46,23 @@ pub async fn create(
     input: NewUser,
     activate: bool,
 ) -> Result<User, CoreError> {
+    let groups = input.group_ids.clone();
+    let user = prepare(ctx, org, input, activate).await?;
+    ctx.store
+        .create_user(&user, &groups)
+        .await
+        .map_err(login_conflict)?;
+    Ok(user)
+}
+
+/// The record [`create`] stores (input checked, password hashed), not stored yet: for a
+/// caller that stores it with other writes.
+pub async fn prepare(
+    ctx: &Ctx,
+    org: &OrgId,
+    input: NewUser,
+    activate: bool,
+) -> Result<User, CoreError> {
     input.profile.validate()?;
     if input.group_ids.len() > 100 {
         return Err(CoreError::invalid("groupIds", "at most 100 groups"));
@@ -60,7 +77,7 @@ pub async fn create(
         (true, true) => UserStatus::Active,
         (true, false) => UserStatus::Provisioned,
     };
-    let user = User {
+    Ok(User {
         id: UserId::generate(ctx.rng.as_ref()),
         org_id: org.clone(),
         status,
@@ -73,12 +90,7 @@ pub async fn create(
         last_login: None,
         last_updated: now,
         failed_logins: 0,
-    };
-    ctx.store
-        .create_user(&user, &input.group_ids)
-        .await
-        .map_err(login_conflict)?;
-    Ok(user)
+    })
 }
 
 /// A user by id, or by login when the argument is not an id (as Okta allows).

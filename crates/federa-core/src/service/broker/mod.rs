@@ -17,7 +17,7 @@ use crate::error::CoreError;
 use crate::model::idp::{AccountLinkAction, MatchType, ProvisioningAction};
 use crate::model::{Org, User, UserProfile, UserQuery, UserStatus};
 use crate::page::PageRequest;
-use crate::ports::{BrokerState, OnceMark};
+use crate::ports::{BrokerState, OnceMark, StoreError};
 use crate::service::idps::Idp;
 use crate::service::sessions::{hash_token, random_token};
 use crate::service::signin::{self, Advance, Client, Flow};
@@ -209,10 +209,15 @@ async fn resolve_user(
             },
         };
         if let Some(u) = found {
-            ctx.store
+            let linked = ctx
+                .store
                 .link_user(&org.id, &idp.id, &who.external_id, &u.id, now)
                 .await?;
-            return Ok(Ok((u, "ACCOUNT_LINKED")));
+            if linked == u.id {
+                return Ok(Ok((u, "ACCOUNT_LINKED")));
+            }
+            // Another sign-in linked this account first: its link decides.
+            return linked_meanwhile(ctx, org, idp, who).await;
         }
     }
     if idp.provisioning == ProvisioningAction::Auto {
@@ -243,36 +248,68 @@ async fn resolve_user(
             password: None,
             group_ids: vec![],
         };
-        let u = match users::create(ctx, &org.id, input, true).await {
+        let mut u = match users::prepare(ctx, &org.id, input, true).await {
             Ok(u) => u,
-            // The username is taken by an account this IdP may not link to.
-            Err(CoreError::Validation(_)) => {
+            Err(CoreError::Validation(errors)) => {
+                let why = errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ");
                 return Ok(Err(format!(
-                    "An account named {login} already exists here and cannot be linked to your {} account. Contact your administrator.",
+                    "Your {} account's profile cannot be used for an account here ({why}). Contact your administrator.",
                     idp.name
                 )));
             }
             Err(e) => return Err(e),
         };
         // A federated user has no password here and signs in through the IdP: active at
-        // once (Okta's FEDERATION credential provider), not waiting for a password.
-        let mut u = u;
-        if u.status != UserStatus::Active {
-            u.status = UserStatus::Active;
-            u.status_changed = Some(now);
-            u.activated = Some(now);
-            u.last_updated = now;
-            ctx.store.update_user(&u).await?;
+        // once (Okta's FEDERATION credential provider), not waiting for a password. The user
+        // and the link are written together: no user without its link is ever left behind.
+        u.status = UserStatus::Active;
+        match ctx
+            .store
+            .create_linked_user(&u, &idp.id, &who.external_id, now)
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Conflict(what)) if what == crate::ports::LINKED => {
+                return linked_meanwhile(ctx, org, idp, who).await;
+            }
+            // The username is taken by an account this IdP may not link to.
+            Err(StoreError::Conflict(_)) => {
+                return Ok(Err(format!(
+                    "An account named {login} already exists here and cannot be linked to your {} account. Contact your administrator.",
+                    idp.name
+                )));
+            }
+            Err(e) => return Err(e.into()),
         }
-        ctx.store
-            .link_user(&org.id, &idp.id, &who.external_id, &u.id, now)
-            .await?;
         return Ok(Ok((u, "JIT_PROVISIONED")));
     }
     Ok(Err(format!(
         "No account here matches your {} account. Contact your administrator.",
         idp.name
     )))
+}
+
+/// The user another, concurrent sign-in just linked this upstream account to.
+async fn linked_meanwhile(
+    ctx: &Ctx,
+    org: &Org,
+    idp: &Idp,
+    who: &UpstreamIdentity,
+) -> Result<Result<(User, &'static str), String>, CoreError> {
+    match ctx
+        .store
+        .linked_user_record(&org.id, &idp.id, &who.external_id)
+        .await?
+    {
+        Some(u) => Ok(Ok((u, "LINKED"))),
+        None => Err(CoreError::Internal(
+            "an account link vanished while it was read".into(),
+        )),
+    }
 }
 
 fn describe_outcome(outcome: &TrustOutcome) -> serde_json::Map<String, serde_json::Value> {
