@@ -1,7 +1,7 @@
 //! The sign-in pages as a browser uses them (cookies, CSRF, redirects), on both databases:
 //! password-only sign-in, identical messages for unknown users and wrong passwords, lockout and
 //! admin unlock, parallel failures all counted, deactivation ending sessions and sign-ins under
-//! way, CSRF refusal, MFA from the global session policy met by enrolling email or a
+//! way, an administrator ending a user's sessions, CSRF refusal, MFA from the global session policy met by enrolling email or a
 //! TOTP app on the spot, sessions/me, sign-out, open-redirect protection, denied access.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -11,7 +11,7 @@ mod common;
 use common::browser::{
     Browser, activate_authenticator, alert, choice, csrf, require_mfa, sign_in_with_password,
 };
-use common::{Harness, user_body};
+use common::{Harness, assert_error, user_body};
 use serde_json::{Value, json};
 
 async fn password_only_sign_in_creates_a_session(h: &Harness) {
@@ -785,3 +785,78 @@ async fn parallel_wrong_passwords_all_count(h: &Harness) {
     assert_eq!(user["status"], "LOCKED_OUT", "{user}");
 }
 http_test!(parallel_wrong_passwords_all_count);
+
+/// `DELETE /api/v1/users/{id}/sessions` signs a user out everywhere and nothing else: their
+/// sessions end, another user's do not, the user stays ACTIVE and can sign in again.
+async fn an_administrator_ends_a_users_sessions(h: &Harness) {
+    let mut ids = Vec::new();
+    for login in ["ivy@a.test", "jon@a.test"] {
+        let u: Value = h
+            .post("a.test", "/api/v1/users", &h.token_a, user_body(login))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(u["id"].as_str().unwrap().to_string());
+    }
+    let ivy1 = Browser::new(h, "a.test");
+    let ivy2 = Browser::new(h, "a.test");
+    let jon = Browser::new(h, "a.test");
+    for (b, login) in [
+        (&ivy1, "ivy@a.test"),
+        (&ivy2, "ivy@a.test"),
+        (&jon, "jon@a.test"),
+    ] {
+        let done = sign_in_with_password(b, login, "correct horse battery").await;
+        assert_eq!(done.location.as_deref(), Some("/me"));
+    }
+    let clear = |id: &str, query: &str| {
+        h.client
+            .delete(h.url("a.test", &format!("/api/v1/users/{id}/sessions{query}")))
+            .header("Authorization", format!("SSWS {}", h.token_a))
+            .send()
+    };
+    // Refused rather than silently ignored; nothing ended.
+    assert_error(
+        clear(&ids[0], "?oauthTokens=true").await.unwrap(),
+        400,
+        "E0000001",
+        "oauthTokens",
+    )
+    .await;
+    assert_eq!(ivy1.json("/api/v1/sessions/me").await.0, 200);
+    assert_eq!(clear(&ids[0], "").await.unwrap().status(), 204);
+    assert_eq!(ivy1.json("/api/v1/sessions/me").await.0, 404);
+    assert_eq!(ivy2.json("/api/v1/sessions/me").await.0, 404);
+    assert_eq!(
+        jon.json("/api/v1/sessions/me").await.0,
+        200,
+        "another user's"
+    );
+    let user: Value = h
+        .get_json("a.test", &format!("/api/v1/users/{}", ids[0]), &h.token_a)
+        .await;
+    assert_eq!(user["status"], "ACTIVE");
+    let again = Browser::new(h, "a.test");
+    let done = sign_in_with_password(&again, "ivy@a.test", "correct horse battery").await;
+    assert_eq!(done.location.as_deref(), Some("/me"));
+    // An unknown user is a 404 error object; no API token, a 401.
+    assert_error(
+        clear("00uAAAAAAAAAAAAAAAAA", "").await.unwrap(),
+        404,
+        "E0000007",
+        "user",
+    )
+    .await;
+    let anonymous = h
+        .client
+        .delete(h.url("a.test", &format!("/api/v1/users/{}/sessions", ids[1])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(jon.json("/api/v1/sessions/me").await.0, 200);
+}
+http_test!(an_administrator_ends_a_users_sessions);

@@ -31,7 +31,7 @@ impl Modify for Ssws {
     paths(
         crate::ops::healthz, crate::ops::readyz, crate::ops::metrics, openapi_json,
         crate::api::users::create_user, crate::api::users::list_users, crate::api::users::get_user,
-        crate::api::users::replace_user, crate::api::users::delete_user, crate::api::users::user_lifecycle,
+        crate::api::users::replace_user, crate::api::users::delete_user, crate::api::users::user_lifecycle, crate::api::users::clear_user_sessions,
         crate::api::users::user_groups,
         crate::api::apps::create_app, crate::api::apps::list_apps, crate::api::apps::get_app,
         crate::api::apps::replace_app, crate::api::apps::delete_app, crate::api::apps::app_lifecycle,

@@ -143,6 +143,13 @@ pub async fn update(
     Ok(user)
 }
 
+/// Ends every session of a user (the user stays as they are).
+pub async fn end_sessions(ctx: &Ctx, org: &OrgId, id_or_login: &str) -> Result<(), CoreError> {
+    let user = get(ctx, org, id_or_login).await?;
+    ctx.store.delete_user_sessions(org, &user.id).await?;
+    Ok(())
+}
+
 /// Lifecycle transitions of the Users API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lifecycle {

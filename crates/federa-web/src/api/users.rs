@@ -1,5 +1,5 @@
 //! `/api/v1/users`: create, get, list (`q`, `search`, `limit`, `after`), replace, lifecycle,
-//! delete; and `/api/v1/users/{id}/groups`.
+//! delete; `/api/v1/users/{id}/groups`; and `DELETE /api/v1/users/{id}/sessions`.
 
 use super::{bool_param, page_request};
 use crate::AppState;
@@ -11,7 +11,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use federa_core::model::{UserProfile, UserQuery};
 use federa_core::service::{groups, users};
 use federa_types::{GroupId, Secret};
@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
             get(get_user).put(replace_user).delete(delete_user),
         )
         .route("/api/v1/users/{id}/lifecycle/{op}", post(user_lifecycle))
+        .route("/api/v1/users/{id}/sessions", delete(clear_user_sessions))
         .route("/api/v1/users/{id}/groups", get(user_groups))
 }
 
@@ -117,6 +118,14 @@ pub struct ReplaceUser {
 pub struct CreateQuery {
     /// Activate the user now (default true).
     pub activate: Option<String>,
+}
+
+/// Query of `DELETE /api/v1/users/{id}/sessions`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClearSessionsQuery {
+    /// Also revoke the user's OAuth tokens (Okta's parameter): only `false` is supported.
+    pub oauth_tokens: Option<String>,
 }
 
 /// Query of `GET /api/v1/users`.
@@ -252,6 +261,27 @@ pub async fn user_lifecycle(
     })?;
     let u = users::lifecycle(&s.ctx, &admin.org.id, &id, op).await?;
     Ok(Json(UserOut::from_user(&u, &admin.base)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/users/{id}/sessions", tag = "users",
+    params(("id" = String, Path), ClearSessionsQuery),
+    responses((status = 204, description = "Every session of the user ended"), (status = 400, body = ErrorObject),
+        (status = 404, body = ErrorObject)), security(("ssws" = [])))]
+/// Ends every session of a user (signs them out everywhere), as Okta's "clear user sessions".
+pub async fn clear_user_sessions(
+    State(s): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<ClearSessionsQuery>,
+) -> Result<StatusCode, ApiError> {
+    if bool_param("oauthTokens", q.oauth_tokens.as_deref(), false)? {
+        // Refused rather than ignored: the caller would believe the tokens revoked.
+        return Err(ApiError::validation(
+            "oauthTokens: revoking a user's OAuth tokens here is not supported; revoke them at /oauth2/v1/revoke",
+        ));
+    }
+    users::end_sessions(&s.ctx, &admin.org.id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}/groups", tag = "users", params(("id" = String, Path)),
