@@ -172,3 +172,24 @@ pub fn attr_after(html: &str, marker: &str) -> Option<String> {
     let j = rest.find("value=\"")? + "value=\"".len();
     Some(unescape(rest[j..].split('"').next()?))
 }
+
+/// The 6-digit code of the newest outbox message to `to` (org `a.test`).
+pub async fn latest_code(h: &Harness, to: &str) -> String {
+    let items: Vec<Value> = h
+        .get("a.test", "/api/v1/outbox", &h.token_a)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let msg = items
+        .iter()
+        .find(|m| m["to"] == to)
+        .unwrap_or_else(|| panic!("a message to {to}: {items:?}"));
+    let body = msg["body"].as_str().unwrap();
+    body.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("a 6-digit code")
+        .to_string()
+}
