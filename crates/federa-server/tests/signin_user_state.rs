@@ -10,24 +10,24 @@ use common::browser::{Browser, choice, csrf, latest_code, require_mfa, sign_in_w
 use common::{Harness, assert_error, user_body};
 use serde_json::{Value, json};
 
-/// Deactivation ends the user's sessions, and a sign-in already under way when it happens
-/// (password done, MFA pending) ends on a readable page, with no session and a System Log
-/// failure naming USER_NOT_ACTIVE.
-async fn deactivation_ends_sessions_and_sign_ins_under_way(h: &Harness) {
+/// Creates an ACTIVE user with the test password in org A; its id.
+async fn new_user(h: &Harness, login: &str) -> String {
     let u: Value = h
-        .post(
-            "a.test",
-            "/api/v1/users",
-            &h.token_a,
-            user_body("gil@a.test"),
-        )
+        .post("a.test", "/api/v1/users", &h.token_a, user_body(login))
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    let id = u["id"].as_str().unwrap();
+    u["id"].as_str().expect("a user id").to_string()
+}
+
+/// Deactivation ends the user's sessions, and a sign-in already under way when it happens
+/// (password done, MFA pending) ends on a readable page, with no session and a System Log
+/// failure naming USER_NOT_ACTIVE.
+async fn deactivation_ends_sessions_and_sign_ins_under_way(h: &Harness) {
+    let id = new_user(h, "gil@a.test").await;
     let signed = Browser::new(h, "a.test");
     let done = sign_in_with_password(&signed, "gil@a.test", "correct horse battery").await;
     assert_eq!(done.location.as_deref(), Some("/me"));
@@ -88,19 +88,7 @@ http_test!(deactivation_ends_sessions_and_sign_ins_under_way);
 /// Wrong passwords sent at the same time all count: ten in parallel lock the account (each is
 /// counted from the stored value, not from the copy its request loaded).
 async fn parallel_wrong_passwords_all_count(h: &Harness) {
-    let u: Value = h
-        .post(
-            "a.test",
-            "/api/v1/users",
-            &h.token_a,
-            user_body("hal@a.test"),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let id = new_user(h, "hal@a.test").await;
     let mut ready = Vec::new();
     for _ in 0..10 {
         let b = Browser::new(h, "a.test");
@@ -124,11 +112,7 @@ async fn parallel_wrong_passwords_all_count(h: &Harness) {
         assert_eq!(r.location.as_deref(), Some("/login"));
     }
     let user: Value = h
-        .get_json(
-            "a.test",
-            &format!("/api/v1/users/{}", u["id"].as_str().unwrap()),
-            &h.token_a,
-        )
+        .get_json("a.test", &format!("/api/v1/users/{id}"), &h.token_a)
         .await;
     assert_eq!(user["status"], "LOCKED_OUT", "{user}");
 }
@@ -137,18 +121,10 @@ http_test!(parallel_wrong_passwords_all_count);
 /// `DELETE /api/v1/users/{id}/sessions` signs a user out everywhere and nothing else: their
 /// sessions end, another user's do not, the user stays ACTIVE and can sign in again.
 async fn an_administrator_ends_a_users_sessions(h: &Harness) {
-    let mut ids = Vec::new();
-    for login in ["ivy@a.test", "jon@a.test"] {
-        let u: Value = h
-            .post("a.test", "/api/v1/users", &h.token_a, user_body(login))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        ids.push(u["id"].as_str().unwrap().to_string());
-    }
+    let ids = [
+        new_user(h, "ivy@a.test").await,
+        new_user(h, "jon@a.test").await,
+    ];
     let ivy1 = Browser::new(h, "a.test");
     let ivy2 = Browser::new(h, "a.test");
     let jon = Browser::new(h, "a.test");
