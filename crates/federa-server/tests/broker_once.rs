@@ -43,8 +43,17 @@ async fn a_replayed_response_is_refused_at_its_last_write(db: &TestDb) {
         .org;
     let mut user = federa_testkit::active_user(&ctx, &org.id, "fed@hub.test").await;
     if user.status != UserStatus::Active {
+        let change = federa_core::ports::StatusChange {
+            org: &org.id,
+            id: &user.id,
+            from: user.status,
+            to: UserStatus::Active,
+            now: ctx.clock.now(),
+            activation: true,
+            reset_failed: false,
+        };
+        assert!(ctx.store.change_user_status(&change).await.unwrap());
         user.status = UserStatus::Active;
-        ctx.store.update_user(&user).await.unwrap();
     }
     let idp = IdpId::parse("0oa1aaaaaaaaaaaaaaa1").unwrap();
     let client = Client {

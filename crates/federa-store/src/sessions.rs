@@ -186,13 +186,26 @@ impl SessionRepo for SqlStore {
         Ok(())
     }
 
-    async fn delete_user_sessions(&self, org: &OrgId, user: &UserId) -> StoreResult<()> {
-        sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND user_id = $2")
-            .bind(org.as_str())
-            .bind(user.as_str())
-            .execute(&mut *self.conn().await?)
+    async fn delete_user_sessions(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+        revoke_tokens: bool,
+    ) -> StoreResult<()> {
+        let who = || vec![Val::from(org.as_str()), Val::from(user.as_str())];
+        let mut batch = Batch::new();
+        batch.push(
+            "DELETE FROM sessions WHERE org_id = $1 AND user_id = $2",
+            who(),
+        );
+        if revoke_tokens {
+            batch.push(crate::users::REVOKE_USER_TOKENS, who());
+        }
+        let mut lease = self.conn().await?;
+        batch
+            .run(&mut lease)
             .await
-            .map_err(map_err)?;
+            .map_err(BatchError::into_store)?;
         Ok(())
     }
 

@@ -3,11 +3,11 @@
 
 use crate::SqlStore;
 use crate::error::{corrupt, map_err};
-use crate::lane::{Batch, Stmt, Val};
+use crate::lane::{Batch, BatchError, Stmt, Val};
 use crate::row::Cols;
 use federa_core::model::{User, UserProfile, UserQuery, UserSearch, UserStatus};
 use federa_core::page::PageRequest;
-use federa_core::ports::{FailedSignIn, StoreError, StoreResult, UserRepo};
+use federa_core::ports::{FailedSignIn, StatusChange, StoreError, StoreResult, UserRepo};
 use federa_types::{GroupId, OrgId, Secret, Timestamp, UserId};
 use sqlx::AssertSqlSafe;
 use sqlx::Connection as _;
@@ -68,6 +68,13 @@ pub(crate) fn login_conflict(e: StoreError) -> StoreError {
     }
 }
 
+/// What a failed status compare-and-set names (see [`Batch::add_required`]).
+const USER_STATUS: &str = "user in the expected status";
+
+/// Revokes every OAuth token of a user (`$1` org, `$2` user).
+pub(crate) const REVOKE_USER_TOKENS: &str =
+    "UPDATE oauth_tokens SET revoked = 1 WHERE org_id = $1 AND user_id = $2 AND revoked = 0";
+
 /// A user's stored fields as statement values: `$1` org, `$2` id, then `$3…$16` status,
 /// login, the lower-cased search columns, profile, password hash, activated, status changed,
 /// last login, last updated, password changed and failed logins.
@@ -90,17 +97,6 @@ fn user_vals(u: &User) -> StoreResult<Vec<Val>> {
         Val::from(u.password_changed.map(|t| t.0)),
         Val::from(u.failed_logins),
     ])
-}
-
-/// The statement replacing a user's stored fields (a unique violation on it is a login conflict).
-pub(crate) fn user_update(u: &User) -> StoreResult<Stmt> {
-    Ok(Stmt::new(
-        "UPDATE users SET status = $3, login = $4, login_lower = $5, email_lower = $6, first_name_lower = $7, \
-         last_name_lower = $8, profile = $9, password_hash = $10, activated = $11, status_changed = $12, \
-         last_login = $13, last_updated = $14, password_changed = $15, failed_logins = $16 \
-         WHERE org_id = $1 AND id = $2",
-        user_vals(u)?,
-    ))
 }
 
 /// The statement inserting a user (a unique violation on it is a login conflict).
@@ -242,25 +238,77 @@ impl UserRepo for SqlStore {
         rows.iter().map(user_from_row).collect()
     }
 
-    async fn update_user(&self, u: &User) -> StoreResult<bool> {
+    async fn update_user_profile(
+        &self,
+        org: &OrgId,
+        id: &UserId,
+        profile: &UserProfile,
+        password: Option<(&Secret<String>, Timestamp)>,
+        now: Timestamp,
+    ) -> StoreResult<Option<User>> {
+        let mut vals = vec![
+            Val::from(org.as_str()),
+            Val::from(id.as_str()),
+            Val::from(&profile.login),
+            Val::from(profile.login.to_lowercase()),
+            Val::from(profile.email.to_lowercase()),
+            Val::from(lower(&profile.first_name)),
+            Val::from(lower(&profile.last_name)),
+            Val::from(profile_json(profile)?),
+            Val::from(now.0),
+        ];
+        let mut set_password = "";
+        if let Some((hash, changed)) = password {
+            vals.push(Val::from(hash.expose().clone()));
+            vals.push(Val::from(changed.0));
+            set_password = ", password_hash = $10, password_changed = $11";
+        }
+        let sql = format!(
+            "UPDATE users SET login = $3, login_lower = $4, email_lower = $5, first_name_lower = $6, \
+             last_name_lower = $7, profile = $8, last_updated = $9{set_password} \
+             WHERE org_id = $1 AND id = $2 RETURNING {}",
+            USER_COLUMNS.replace("u.", "")
+        );
+        let rows = self.write_rows(&sql, vals).await.map_err(login_conflict)?;
+        rows.first().map(user_from_row).transpose()
+    }
+
+    async fn change_user_status(&self, c: &StatusChange<'_>) -> StoreResult<bool> {
         let mut batch = Batch::new();
-        let update = batch.add(user_update(u)?);
-        if u.status == UserStatus::Deprovisioned {
-            // Deactivation ends every session of the user, in the same transaction.
+        let who = || vec![Val::from(c.org.as_str()), Val::from(c.id.as_str())];
+        let mut vals = who();
+        vals.extend([
+            Val::from(c.from.as_str()),
+            Val::from(c.to.as_str()),
+            Val::from(c.now.0),
+            Val::from(i64::from(c.activation)),
+            Val::from(i64::from(c.reset_failed)),
+        ]);
+        batch.add_required(
+            Stmt::new(
+                "UPDATE users SET status = $4, status_changed = $5, last_updated = $5, \
+                 activated = CASE WHEN $6 = 1 AND activated IS NULL THEN $5 ELSE activated END, \
+                 failed_logins = CASE WHEN $7 = 1 THEN 0 ELSE failed_logins END \
+                 WHERE org_id = $1 AND id = $2 AND status = $3",
+                vals,
+            ),
+            USER_STATUS,
+        );
+        if c.to == UserStatus::Deprovisioned {
+            // Deactivation ends every session of the user and revokes every OAuth token
+            // issued to them (a later reactivation must not bring them back).
             batch.push(
                 "DELETE FROM sessions WHERE org_id = $1 AND user_id = $2",
-                vec![u.org_id.as_str().into(), u.id.as_str().into()],
+                who(),
             );
+            batch.push(REVOKE_USER_TOKENS, who());
         }
         let mut lease = self.conn().await?;
-        let done = batch.run(&mut lease).await.map_err(|e| {
-            if e.index == update {
-                login_conflict(e.into_store())
-            } else {
-                e.into_store()
-            }
-        })?;
-        Ok(done.affected[update] == 1)
+        match batch.run(&mut lease).await.map_err(BatchError::into_store) {
+            Ok(_) => Ok(true),
+            Err(StoreError::MissingReference(what)) if what == USER_STATUS => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     async fn record_failed_sign_in(

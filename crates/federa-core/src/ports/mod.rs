@@ -24,11 +24,13 @@ pub use webauthn::{CeremonyKind, WebauthnCeremony, WebauthnCredential, WebauthnR
 
 use crate::model::{
     ApiToken, Authenticator, FeatureState, Group, LifecycleStatus, Org, OrgDefaults, StoredPolicy,
-    StoredRule, User, UserQuery,
+    StoredRule, User, UserProfile, UserQuery, UserStatus,
 };
 use crate::page::PageRequest;
 use async_trait::async_trait;
-use federa_types::{AppId, AuthenticatorId, GroupId, OrgId, PolicyId, RuleId, Timestamp, UserId};
+use federa_types::{
+    AppId, AuthenticatorId, GroupId, OrgId, PolicyId, RuleId, Secret, Timestamp, UserId,
+};
 
 /// What can go wrong in storage.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +53,25 @@ pub struct FailedSignIn {
     pub failed_logins: i64,
     /// Whether this failure locked the user.
     pub locked: bool,
+}
+
+/// A user status transition for [`UserRepo::change_user_status`].
+#[derive(Debug, Clone, Copy)]
+pub struct StatusChange<'a> {
+    /// The user's org.
+    pub org: &'a OrgId,
+    /// The user.
+    pub id: &'a UserId,
+    /// The status the change starts from; the stored status must still be this one.
+    pub from: UserStatus,
+    /// The new status.
+    pub to: UserStatus,
+    /// `status_changed` and `last_updated`.
+    pub now: Timestamp,
+    /// Sets `activated` to `now` unless it is already set (an activation).
+    pub activation: bool,
+    /// Sets the failed sign-in count to 0 (an unlock).
+    pub reset_failed: bool,
 }
 
 /// Result of storage calls.
@@ -103,9 +124,24 @@ pub trait UserRepo: Send + Sync {
         query: &UserQuery,
         page: &PageRequest,
     ) -> StoreResult<Vec<User>>;
-    /// Replaces a user's stored fields. Returns false when no such user exists. A user saved
-    /// as DEPROVISIONED loses every session in the same transaction.
-    async fn update_user(&self, user: &User) -> StoreResult<bool>;
+    /// Replaces a user's profile (login and search columns with it) and, when `password`
+    /// is given, the password hash and its change time; sets `last_updated` to `now`.
+    /// Nothing else of the row is written: status, failed sign-ins and last login stay as
+    /// they are stored now, whatever the caller loaded earlier. The stored user after the
+    /// change, or None when no such user exists. A taken login is [`StoreError::Conflict`].
+    async fn update_user_profile(
+        &self,
+        org: &OrgId,
+        id: &UserId,
+        profile: &UserProfile,
+        password: Option<(&Secret<String>, Timestamp)>,
+        now: Timestamp,
+    ) -> StoreResult<Option<User>>;
+    /// Moves a user from status `change.from` to `change.to` (compare-and-set): false, with
+    /// nothing written, when the stored status is not `from` (it changed meanwhile) or the
+    /// user is gone. A change to DEPROVISIONED also ends every session of the user and
+    /// revokes every OAuth token issued to them, in the same transaction.
+    async fn change_user_status(&self, change: &StatusChange<'_>) -> StoreResult<bool>;
     /// Counts a failed sign-in on an ACTIVE user, from the stored count (concurrent failures
     /// all count), and locks the user (LOCKED_OUT, `status_changed` = `now`) when the count
     /// reaches `lock_at`; nothing else of the row is written. None, with nothing written,

@@ -77,8 +77,15 @@ pub trait SessionRepo: Send + Sync {
     async fn update_session(&self, old_hash: &str, s: &Session) -> StoreResult<bool>;
     /// Deletes a session.
     async fn delete_session(&self, org: &OrgId, id_hash: &str) -> StoreResult<()>;
-    /// Deletes every session of a user (an administrator signs them out everywhere).
-    async fn delete_user_sessions(&self, org: &OrgId, user: &UserId) -> StoreResult<()>;
+    /// Deletes every session of a user (an administrator signs them out everywhere) and, with
+    /// `revoke_tokens`, revokes every OAuth token issued to the user (refresh tokens and
+    /// access token records), in one transaction.
+    async fn delete_user_sessions(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+        revoke_tokens: bool,
+    ) -> StoreResult<()>;
     /// Makes the writes of [`SignInCommit`] in one transaction. The session, user and flow
     /// must belong to `commit.org` (anything else is refused and nothing is written).
     async fn commit_sign_in(&self, commit: &SignInCommit<'_>) -> StoreResult<()>;

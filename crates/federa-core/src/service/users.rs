@@ -6,7 +6,7 @@ use crate::error::CoreError;
 use crate::model::{User, UserProfile, UserQuery, UserStatus};
 use crate::page::{Page, PageRequest};
 use crate::password::PasswordHasher;
-use crate::ports::StoreError;
+use crate::ports::{StatusChange, StoreError};
 use federa_types::{GroupId, OrgId, Secret, UserId};
 
 /// Input of [`create`].
@@ -120,7 +120,9 @@ pub async fn list(
     }))
 }
 
-/// Replaces the profile (and the password when one is given).
+/// Replaces the profile (and the password when one is given). Only those are written: a
+/// status change, lockout or sign-in that lands meanwhile is kept, not overwritten with the
+/// copy loaded here.
 pub async fn update(
     ctx: &Ctx,
     org: &OrgId,
@@ -129,24 +131,37 @@ pub async fn update(
     password: Option<Secret<String>>,
 ) -> Result<User, CoreError> {
     profile.validate()?;
-    let mut user = get(ctx, org, id_or_login).await?;
+    let user = get(ctx, org, id_or_login).await?;
+    let hash = match password {
+        Some(p) => Some(hash_password(ctx, p).await?),
+        None => None,
+    };
     let now = ctx.clock.now();
-    if let Some(p) = password {
-        user.password_hash = Some(hash_password(ctx, p).await?);
-        user.password_changed = Some(now);
-    }
-    user.profile = profile;
-    user.last_updated = now;
-    if !ctx.store.update_user(&user).await.map_err(login_conflict)? {
-        return Err(CoreError::NotFound("user".into()));
-    }
-    Ok(user)
+    ctx.store
+        .update_user_profile(
+            org,
+            &user.id,
+            &profile,
+            hash.as_ref().map(|h| (h, now)),
+            now,
+        )
+        .await
+        .map_err(login_conflict)?
+        .ok_or_else(|| CoreError::NotFound("user".into()))
 }
 
-/// Ends every session of a user (the user stays as they are).
-pub async fn end_sessions(ctx: &Ctx, org: &OrgId, id_or_login: &str) -> Result<(), CoreError> {
+/// Ends every session of a user (the user stays as they are) and, with `revoke_tokens`,
+/// revokes every OAuth token issued to them.
+pub async fn end_sessions(
+    ctx: &Ctx,
+    org: &OrgId,
+    id_or_login: &str,
+    revoke_tokens: bool,
+) -> Result<(), CoreError> {
     let user = get(ctx, org, id_or_login).await?;
-    ctx.store.delete_user_sessions(org, &user.id).await?;
+    ctx.store
+        .delete_user_sessions(org, &user.id, revoke_tokens)
+        .await?;
     Ok(())
 }
 
@@ -173,14 +188,56 @@ impl Lifecycle {
     }
 }
 
-/// Applies a lifecycle transition.
+/// How often a lifecycle transition is tried again when the status changed between its read
+/// and its write.
+const LIFECYCLE_TRIES: usize = 3;
+
+/// Applies a lifecycle transition. The write is a compare-and-set on the status the
+/// transition was decided from: when another change (a deactivation, a lockout) lands in
+/// between, the transition is decided again from the new status instead of overwriting it.
 pub async fn lifecycle(
     ctx: &Ctx,
     org: &OrgId,
     id_or_login: &str,
     op: Lifecycle,
 ) -> Result<User, CoreError> {
-    let mut user = get(ctx, org, id_or_login).await?;
+    for _ in 0..LIFECYCLE_TRIES {
+        let mut user = get(ctx, org, id_or_login).await?;
+        let Some(next) = transition(op, &user)? else {
+            // PROVISIONED without a password stays PROVISIONED: nothing to do.
+            return Ok(user);
+        };
+        let now = ctx.clock.now();
+        let change = StatusChange {
+            org,
+            id: &user.id,
+            from: user.status,
+            to: next,
+            now,
+            activation: op == Lifecycle::Activate,
+            reset_failed: op == Lifecycle::Unlock,
+        };
+        if !ctx.store.change_user_status(&change).await? {
+            continue;
+        }
+        user.status = next;
+        user.status_changed = Some(now);
+        user.last_updated = now;
+        if op == Lifecycle::Activate && user.activated.is_none() {
+            user.activated = Some(now);
+        }
+        if op == Lifecycle::Unlock {
+            user.failed_logins = 0;
+        }
+        return Ok(user);
+    }
+    Err(CoreError::Conflict(
+        "The user's status kept changing; try again".into(),
+    ))
+}
+
+/// The status `op` moves `user` to; None when there is nothing to do.
+fn transition(op: Lifecycle, user: &User) -> Result<Option<UserStatus>, CoreError> {
     let next = match (op, user.status) {
         (
             Lifecycle::Activate,
@@ -212,24 +269,10 @@ pub async fn lifecycle(
             )));
         }
     };
-    let now = ctx.clock.now();
     if next == user.status && op == Lifecycle::Activate {
-        // PROVISIONED without a password stays PROVISIONED: nothing to do.
-        return Ok(user);
+        return Ok(None);
     }
-    user.status = next;
-    user.status_changed = Some(now);
-    user.last_updated = now;
-    if op == Lifecycle::Activate && user.activated.is_none() {
-        user.activated = Some(now);
-    }
-    if op == Lifecycle::Unlock {
-        user.failed_logins = 0;
-    }
-    if !ctx.store.update_user(&user).await? {
-        return Err(CoreError::NotFound("user".into()));
-    }
-    Ok(user)
+    Ok(Some(next))
 }
 
 /// What [`delete`] did: Okta deactivates an active user on the first DELETE and removes a

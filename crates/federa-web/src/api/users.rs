@@ -124,7 +124,8 @@ pub struct CreateQuery {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClearSessionsQuery {
-    /// Also revoke the user's OAuth tokens (Okta's parameter): only `false` is supported.
+    /// Also revoke every OAuth token issued to the user (refresh tokens, and access tokens
+    /// as far as this org checks them: introspection, userinfo). Default false.
     pub oauth_tokens: Option<String>,
 }
 
@@ -267,20 +268,16 @@ pub async fn user_lifecycle(
     params(("id" = String, Path), ClearSessionsQuery),
     responses((status = 204, description = "Every session of the user ended"), (status = 400, body = ErrorObject),
         (status = 404, body = ErrorObject)), security(("ssws" = [])))]
-/// Ends every session of a user (signs them out everywhere), as Okta's "clear user sessions".
+/// Ends every session of a user (signs them out everywhere), as Okta's "clear user sessions";
+/// with `oauthTokens=true` also revokes the user's OAuth tokens.
 pub async fn clear_user_sessions(
     State(s): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<ClearSessionsQuery>,
 ) -> Result<StatusCode, ApiError> {
-    if bool_param("oauthTokens", q.oauth_tokens.as_deref(), false)? {
-        // Refused rather than ignored: the caller would believe the tokens revoked.
-        return Err(ApiError::validation(
-            "oauthTokens: revoking a user's OAuth tokens here is not supported; revoke them at /oauth2/v1/revoke",
-        ));
-    }
-    users::end_sessions(&s.ctx, &admin.org.id, &id).await?;
+    let revoke_tokens = bool_param("oauthTokens", q.oauth_tokens.as_deref(), false)?;
+    users::end_sessions(&s.ctx, &admin.org.id, &id, revoke_tokens).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
