@@ -13,6 +13,7 @@ use federa_types::Secret;
 use federa_web::{AppState, WebConfig};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -97,6 +98,7 @@ pub struct Running {
     pub ctx: Ctx,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    housekeeping: JoinHandle<()>,
 }
 
 impl Running {
@@ -105,13 +107,17 @@ impl Running {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        self.task.await.context("server task")??;
+        let served = self.task.await;
+        self.housekeeping.abort();
+        served.context("server task")??;
         Ok(())
     }
 
     /// Waits until the server ends (after [`shutdown_signal`] fires).
     pub async fn wait(self) -> anyhow::Result<()> {
-        self.task.await.context("server task")??;
+        let served = self.task.await;
+        self.housekeeping.abort();
+        served.context("server task")??;
         Ok(())
     }
 }
@@ -152,13 +158,39 @@ pub async fn start(cfg: &Config, stop_on_signal: bool) -> anyhow::Result<Running
             .await
     });
     tracing::info!(%addr, backend = ctx.store.backend(), "ready to accept requests");
+    let housekeeping = tokio::spawn(housekeeping(ctx.clone()));
     Ok(Running {
         addr,
         bootstrap,
         ctx,
         shutdown: Some(tx),
         task,
+        housekeeping,
     })
+}
+
+/// When the first housekeeping sweep runs after the start, and how often after it.
+const HOUSEKEEPING_FIRST: Duration = Duration::from_secs(60);
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
+
+/// Removes expired sessions, codes, token records, replay-cache entries and pending sign-ins
+/// now and then (`service::housekeeping`); a failed sweep is logged and tried at the next.
+async fn housekeeping(ctx: Ctx) {
+    let mut tick = tokio::time::interval_at(
+        tokio::time::Instant::now() + HOUSEKEEPING_FIRST,
+        HOUSEKEEPING_EVERY,
+    );
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match federa_core::service::housekeeping::sweep(&ctx).await {
+            Ok(swept) if swept.total() > 0 => {
+                tracing::info!(removed = ?swept.removed, "housekeeping: expired records removed");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "housekeeping sweep failed"),
+        }
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

@@ -9,6 +9,7 @@ mod engine;
 mod error;
 mod factors;
 mod groups;
+mod housekeeping;
 mod idps;
 mod lane;
 mod logs;
@@ -19,6 +20,7 @@ mod users;
 mod webauthn;
 
 use federa_core::ports::{Store, StoreError, StoreResult};
+use federa_types::Timestamp;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 use std::path::Path;
@@ -212,6 +214,14 @@ impl Store for SqlStore {
             .await
             .map_err(map_err)?;
         Ok(())
+    }
+
+    async fn sweep_expired(
+        &self,
+        before: Timestamp,
+        limit: u32,
+    ) -> StoreResult<federa_core::ports::Swept> {
+        self.sweep(before, limit).await
     }
 
     fn backend(&self) -> &'static str {

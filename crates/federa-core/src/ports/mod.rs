@@ -74,6 +74,28 @@ pub struct StatusChange<'a> {
     pub reset_failed: bool,
 }
 
+/// What [`Store::sweep_expired`] removed: how many rows of each kind of record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Swept {
+    /// (kind, rows removed), one entry per kind, in a fixed order.
+    pub removed: Vec<(&'static str, u64)>,
+}
+
+impl Swept {
+    /// Rows removed of `kind` (0 for a kind not swept).
+    pub fn of(&self, kind: &str) -> u64 {
+        self.removed
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or(0, |(_, n)| *n)
+    }
+
+    /// Rows removed in all.
+    pub fn total(&self) -> u64 {
+        self.removed.iter().map(|(_, n)| n).sum()
+    }
+}
+
 /// Result of storage calls.
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -302,6 +324,11 @@ pub trait Store:
 {
     /// Checks that the database answers.
     async fn ping(&self) -> StoreResult<()>;
+    /// Deletes short-lived records that expired before `before`, at most `limit` of each
+    /// kind: sessions (absolute or idle lifetime over), authorization codes, OAuth token
+    /// records, replay-cache entries, pending federated sign-ins and one-time factor codes.
+    /// Each kind in its own short transaction.
+    async fn sweep_expired(&self, before: Timestamp, limit: u32) -> StoreResult<Swept>;
     /// Name of the backend (`sqlite` or `postgres`), for logs and readiness output.
     fn backend(&self) -> &'static str;
 }

@@ -7,6 +7,7 @@ pub mod defaults;
 pub mod factors;
 pub mod features;
 pub mod groups;
+pub mod housekeeping;
 pub mod idps;
 pub mod keys;
 pub mod oauth;
