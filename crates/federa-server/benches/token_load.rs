@@ -371,6 +371,8 @@ async fn mint(t: &Target, n: usize) -> Vec<String> {
             data: data.clone(),
             created: now,
             expires_at,
+            // The bench user's tokens were never revoked: generation 0, as the user's.
+            user_gen: 0,
         };
         codes.push(code);
         batch.push(stored);

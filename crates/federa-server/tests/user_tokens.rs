@@ -1,6 +1,6 @@
 //! A user's OAuth tokens under the Users API, on both databases: "clear user sessions" with
-//! `oauthTokens=true` revokes every token issued to the user (and only theirs), and a
-//! deactivation revokes them for good: reactivating the user does not bring them back.
+//! `oauthTokens=true` revokes every code and token issued to the user (and only theirs), and
+//! a deactivation revokes them for good: reactivating the user does not bring them back.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -80,8 +80,30 @@ async fn clearing_sessions_with_oauth_tokens_revokes_them(h: &Harness) {
     user(h, "bo@a.test").await;
     let ana_tokens = tokens_of(h, &c, "ana@a.test").await;
     let bo_tokens = tokens_of(h, &c, "bo@a.test").await;
+    // A code issued before the revocation and redeemed after it issues nothing.
+    let b = Browser::new(h, "a.test");
+    let loc = authorize_signing_in(&b, &authorize_path(&c, &[]), "ana@a.test").await;
+    let pending_code = query_of(&loc)["code"].clone();
     let path = format!("/api/v1/users/{ana}/sessions?oauthTokens=true");
     assert_eq!(api(h, reqwest::Method::DELETE, &path).await, 204);
+    let (status, t) = redeem(h, &c, &pending_code).await;
+    assert_eq!(
+        (status, t["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{t}"
+    );
+    let refresh_intro: Value = h
+        .client
+        .post(h.url("a.test", "/oauth2/v1/introspect"))
+        .basic_auth(&c.id, c.secret.as_ref())
+        .form(&[("token", ana_tokens.refresh.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(refresh_intro["active"], false, "{refresh_intro}");
     assert_eq!(
         standing(h, &c, &ana_tokens).await,
         (400, 401, json!(false)),

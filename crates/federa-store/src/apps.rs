@@ -21,9 +21,10 @@ const APP_COLS: &str = "id, org_id, name, label, sign_on_mode, status, client_id
     client_secret_hash, body, created, last_updated";
 const KEY_COLS: &str = "kid, org_id, key_use, alg, sealed_private, public_part, created, \
     active_from, retire_at, expires_at";
-const CODE_COLS: &str = "code_hash, org_id, app_id, user_id, family, data, created, expires_at";
+const CODE_COLS: &str =
+    "code_hash, org_id, app_id, user_id, family, data, created, expires_at, user_gen";
 const TOKEN_COLS: &str = "token_hash, org_id, app_id, user_id, kind, family, data, created, \
-    expires_at, used, revoked";
+    expires_at, used, revoked, user_gen";
 
 fn org_of(row: &impl Cols) -> StoreResult<OrgId> {
     let s: String = row.col("org_id")?;
@@ -88,6 +89,7 @@ fn code_from_row(row: &impl Cols) -> StoreResult<StoredCode> {
         data: json_of(row, "data")?,
         created: Timestamp(row.col("created")?),
         expires_at: Timestamp(row.col("expires_at")?),
+        user_gen: row.col("user_gen")?,
     })
 }
 
@@ -104,6 +106,7 @@ fn token_from_row(row: &impl Cols) -> StoreResult<StoredToken> {
         expires_at: Timestamp(row.col("expires_at")?),
         used: row.col::<i64>("used")? != 0,
         revoked: row.col::<i64>("revoked")? != 0,
+        user_gen: row.col("user_gen")?,
     })
 }
 
@@ -302,7 +305,7 @@ impl OAuthRepo for SqlStore {
     async fn put_code(&self, c: &StoredCode) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO oauth_codes (code_hash, org_id, app_id, user_id, family, data, created, \
-             expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             expires_at, user_gen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&c.code_hash)
         .bind(c.org_id.as_str())
@@ -312,6 +315,7 @@ impl OAuthRepo for SqlStore {
         .bind(c.data.to_string())
         .bind(c.created.0)
         .bind(c.expires_at.0)
+        .bind(c.user_gen)
         .execute(&mut *self.conn().await?)
         .await
         .map_err(map_err)?;
@@ -368,8 +372,8 @@ impl OAuthRepo for SqlStore {
         let mut batch = Batch::new();
         batch.push(
             "INSERT INTO oauth_tokens (token_hash, org_id, app_id, user_id, kind, family, data, \
-             created, expires_at, used, revoked) \
-             SELECT $1, org_id, app_id, user_id, 'access', family, 'null', $2, $3, 0, 0 \
+             created, expires_at, used, revoked, user_gen) \
+             SELECT $1, org_id, app_id, user_id, 'access', family, 'null', $2, $3, 0, 0, user_gen \
              FROM oauth_codes WHERE org_id = $4 AND code_hash = $5 AND used = 0 \
              AND expires_at > $6",
             vec![
@@ -538,6 +542,7 @@ fn access_token_of(code: &StoredCode, access: &AccessRecord) -> StoredToken {
         expires_at: access.expires_at,
         used: false,
         revoked: false,
+        user_gen: code.user_gen,
     }
 }
 
@@ -547,7 +552,8 @@ async fn insert_token<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
 ) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO oauth_tokens (token_hash, org_id, app_id, user_id, kind, family, data, \
-         created, expires_at, used, revoked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         created, expires_at, used, revoked, user_gen) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&t.token_hash)
     .bind(t.org_id.as_str())
@@ -560,6 +566,7 @@ async fn insert_token<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     .bind(t.expires_at.0)
     .bind(i64::from(t.used))
     .bind(i64::from(t.revoked))
+    .bind(t.user_gen)
     .execute(ex)
     .await
     .map_err(map_err)?;

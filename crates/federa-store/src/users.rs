@@ -13,7 +13,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::Connection as _;
 
 pub(crate) const USER_COLUMNS: &str = "u.id, u.org_id, u.status, u.profile, u.password_hash, u.created, u.activated, \
-    u.status_changed, u.last_login, u.last_updated, u.password_changed, u.failed_logins";
+    u.status_changed, u.last_login, u.last_updated, u.password_changed, u.failed_logins, u.token_gen";
 
 pub(crate) fn user_from_row(row: &impl Cols) -> StoreResult<User> {
     let id: String = row.col("id")?;
@@ -37,6 +37,7 @@ pub(crate) fn user_from_row(row: &impl Cols) -> StoreResult<User> {
         last_updated: Timestamp(row.col("last_updated")?),
         password_changed: ts("password_changed")?,
         failed_logins: row.col("failed_logins")?,
+        token_gen: row.col("token_gen")?,
     })
 }
 
@@ -71,9 +72,10 @@ pub(crate) fn login_conflict(e: StoreError) -> StoreError {
 /// What a failed status compare-and-set names (see [`Batch::add_required`]).
 const USER_STATUS: &str = "user in the expected status";
 
-/// Revokes every OAuth token of a user (`$1` org, `$2` user).
+/// Revokes every authorization code and OAuth token of a user (`$1` org, `$2` user): their
+/// generation is now older than the user's.
 pub(crate) const REVOKE_USER_TOKENS: &str =
-    "UPDATE oauth_tokens SET revoked = 1 WHERE org_id = $1 AND user_id = $2 AND revoked = 0";
+    "UPDATE users SET token_gen = token_gen + 1 WHERE org_id = $1 AND id = $2";
 
 /// A user's stored fields as statement values: `$1` org, `$2` id, then `$3…$16` status,
 /// login, the lower-cased search columns, profile, password hash, activated, status changed,

@@ -75,6 +75,7 @@ async fn expired_records_are_removed_after_the_grace_period(db: &TestDb) {
                 data: serde_json::json!({}),
                 created: at(end - 60_000),
                 expires_at: at(end),
+                user_gen: 0,
             })
             .await
             .unwrap();
@@ -91,6 +92,7 @@ async fn expired_records_are_removed_after_the_grace_period(db: &TestDb) {
                 expires_at: at(end),
                 used: true,
                 revoked: false,
+                user_gen: 0,
             })
             .await
             .unwrap();

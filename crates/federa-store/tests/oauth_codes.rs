@@ -42,6 +42,8 @@ async fn redeem_code_once(db: &TestDb) {
         data: serde_json::json!({"redirect_uri": "https://app.example.com/cb"}),
         created: ctx.clock.now(),
         expires_at: ctx.clock.now().plus_millis(ttl),
+        // Carried over to the access token's record.
+        user_gen: 3,
     };
     let now = || ctx.clock.now();
     // Each redeem records the access token `at-<code>`.
@@ -80,6 +82,7 @@ async fn redeem_code_once(db: &TestDb) {
         expires_at: now().plus_millis(3_600_000),
         used: false,
         revoked: false,
+        user_gen: 3,
     };
     assert_eq!(record("code-1").await, Some(expected.clone()));
 

@@ -195,6 +195,10 @@ async fn status_changes_are_compare_and_set(db: &TestDb) {
     );
     let stored = users::get(&ctx, &org, user.as_str()).await.unwrap();
     assert_eq!(
+        stored.token_gen, 1,
+        "the deactivation revoked the user's tokens"
+    );
+    assert_eq!(
         (stored.status, stored.failed_logins),
         (UserStatus::Deprovisioned, 3),
         "nothing of the unlock was written"
@@ -227,6 +231,7 @@ async fn status_changes_are_compare_and_set(db: &TestDb) {
     assert!(ctx.store.change_user_status(&activate).await.unwrap());
     let stored = users::get(&ctx, &org, user.as_str()).await.unwrap();
     assert_eq!(stored.status, UserStatus::Active);
+    assert_eq!(stored.token_gen, 1, "an activation revokes nothing");
     assert_eq!(stored.activated, first);
     assert_eq!(stored.status_changed, Some(later));
 }

@@ -199,6 +199,10 @@ pub struct User {
     pub password_changed: Option<Timestamp>,
     /// Consecutive failed password attempts.
     pub failed_logins: i64,
+    /// Token generation: every authorization code and OAuth token carries the value it had
+    /// when issued; revoking all of the user's tokens raises it, and a code or token of an
+    /// older generation is refused.
+    pub token_gen: i64,
 }
 
 /// One condition of a `search` expression.

@@ -106,6 +106,8 @@ pub struct StoredCode {
     pub created: Timestamp,
     /// Expiry.
     pub expires_at: Timestamp,
+    /// The user's token generation when the code was issued ([`crate::model::User::token_gen`]).
+    pub user_gen: i64,
 }
 
 /// What taking a code found.
@@ -144,6 +146,9 @@ pub struct StoredToken {
     pub used: bool,
     /// Revoked.
     pub revoked: bool,
+    /// The user's token generation when the token was issued (an access token recorded by
+    /// [`OAuthRepo::redeem_code`] gets its code's).
+    pub user_gen: i64,
 }
 
 /// The access token [`OAuthRepo::redeem_code`] records with a fresh code: the rest of its

@@ -90,6 +90,7 @@ pub async fn prepare(
         last_login: None,
         last_updated: now,
         failed_logins: 0,
+        token_gen: 0,
     })
 }
 

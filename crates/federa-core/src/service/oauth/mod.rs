@@ -375,6 +375,7 @@ pub async fn authorize(
                 .map_err(|e| CoreError::Internal(format!("code grant: {e}")))?,
             created: now,
             expires_at: Timestamp(now.0 + CODE_TTL_MS),
+            user_gen: user.token_gen,
         })
         .await?;
     Ok(AuthorizeOutcome::Respond(success(&req, &code, &issuer)))

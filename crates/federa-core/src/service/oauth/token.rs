@@ -27,7 +27,7 @@ use federa_oidc::id_token::{
 };
 use federa_oidc::token::{TokenErrorResponse, TokenRequest, TokenResponse};
 use federa_oidc::{OidcError, Scopes};
-use federa_types::{Timestamp, UserId};
+use federa_types::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// Access and ID token lifetime.
@@ -233,12 +233,14 @@ pub async fn token(
                 ));
             };
             let user = users::get(ctx, &org.id, uid.as_str()).await?;
-            if user.status != UserStatus::Active {
+            if user.status != UserStatus::Active || user.token_gen != t.user_gen {
                 ctx.store.revoke_family(&org.id, &t.family).await?;
-                return Ok(oidc_err(
-                    OidcError::InvalidGrant("the user is not active".into()),
-                    Some(&auth),
-                ));
+                let why = if user.status == UserStatus::Active {
+                    "the user's tokens were revoked"
+                } else {
+                    "the user is not active"
+                };
+                return Ok(oidc_err(OidcError::InvalidGrant(why.into()), Some(&auth)));
             }
             let res = issue(
                 ctx, org, issuer, &app, &user, &rg, None, &t.family, None, now,
@@ -327,6 +329,9 @@ fn redeemable(
         (None, None) => {}
     }
     match user.filter(|u| u.status == UserStatus::Active) {
+        Some(u) if u.token_gen != stored.user_gen => {
+            invalid("the user's tokens were revoked after the code was issued")
+        }
         Some(u) => Ok(Ok(u)),
         None => invalid("the user is not active"),
     }
@@ -336,7 +341,7 @@ async fn track_access(
     ctx: &Ctx,
     org: &Org,
     app: &App,
-    user: Option<&UserId>,
+    user: Option<&User>,
     jti: &str,
     family: &str,
     now: Timestamp,
@@ -346,7 +351,7 @@ async fn track_access(
             token_hash: hash_token(jti),
             org_id: org.id.clone(),
             app_id: app.id.clone(),
-            user_id: user.cloned(),
+            user_id: user.map(|u| u.id.clone()),
             kind: "access".into(),
             family: family.to_string(),
             data: serde_json::Value::Null,
@@ -354,6 +359,7 @@ async fn track_access(
             expires_at: Timestamp(now.0 + ACCESS_TOKEN_SECONDS * 1000),
             used: false,
             revoked: false,
+            user_gen: user.map_or(0, |u| u.token_gen),
         })
         .await?;
     Ok(())
@@ -490,7 +496,7 @@ async fn issue(
     };
     let access_token = sign_access_token(&at_claims, &key).map_err(internal)?;
     if !recorded {
-        track_access(ctx, org, app, Some(&user.id), &jti, family, now).await?;
+        track_access(ctx, org, app, Some(user), &jti, family, now).await?;
     }
     let scopes = Scopes::parse(&grant.scopes.join(" ")).map_err(internal)?;
     let mut res = TokenResponse::bearer(access_token.clone(), ACCESS_TOKEN_SECONDS as u64, &scopes);
@@ -543,6 +549,7 @@ async fn issue(
                 expires_at: Timestamp(now.0 + REFRESH_TOKEN_MS),
                 used: false,
                 revoked: false,
+                user_gen: user.token_gen,
             })
             .await?;
         res.refresh_token = Some(refresh);

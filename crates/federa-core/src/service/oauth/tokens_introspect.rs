@@ -6,19 +6,23 @@
 use super::token::{RefreshGrant, internal, profile_claims};
 use crate::ctx::Ctx;
 use crate::error::CoreError;
-use crate::model::{Org, UserStatus};
+use crate::model::{Org, User, UserStatus};
 use crate::service::apps::App;
+use crate::service::keys;
 use crate::service::sessions::hash_token;
-use crate::service::{keys, users};
 
-/// A verified access token of this org: its claims, when it is valid, unexpired and not
-/// revoked.
+/// The claims of a valid access token and, for one issued to a user, that user.
+pub type CheckedAccess = (serde_json::Map<String, serde_json::Value>, Option<User>);
+
+/// A verified access token of this org: its claims (and its user), when it is valid,
+/// unexpired and not revoked, and its user (if any) is ACTIVE and has not had their tokens
+/// revoked since it was issued.
 pub async fn check_access_token(
     ctx: &Ctx,
     org: &Org,
     issuer: &str,
     token: &str,
-) -> Result<Option<serde_json::Map<String, serde_json::Value>>, CoreError> {
+) -> Result<Option<CheckedAccess>, CoreError> {
     let keys = keys::verifying_keys(ctx, &org.id).await?;
     let Ok(v) = federa_jose::jws::verify(token, &keys, &federa_jose::JwsAlg::ALL) else {
         return Ok(None);
@@ -42,14 +46,27 @@ pub async fn check_access_token(
     let Some(jti) = str_of("jti") else {
         return Ok(None);
     };
-    match ctx
+    let record = match ctx
         .store
         .oauth_token_by_hash(&org.id, &hash_token(&jti))
         .await?
     {
-        Some(t) if !t.revoked => Ok(Some(claims)),
+        Some(t) if !t.revoked => t,
+        _ => return Ok(None),
+    };
+    let Some(uid) = &record.user_id else {
+        return Ok(Some((claims, None)));
+    };
+    match ctx.store.user_by_id(&org.id, uid).await? {
+        Some(u) if current(&u, record.user_gen) => Ok(Some((claims, Some(u)))),
         _ => Ok(None),
     }
+}
+
+/// Whether a token issued at the user's token generation `issued_gen` still holds for
+/// `user`: ACTIVE, and no revocation of their tokens since.
+fn current(user: &User, issued_gen: i64) -> bool {
+    user.status == UserStatus::Active && user.token_gen == issued_gen
 }
 
 /// `GET /oauth2/v1/userinfo`: the standard claims allowed by the token's scopes.
@@ -59,18 +76,9 @@ pub async fn userinfo(
     issuer: &str,
     bearer: &str,
 ) -> Result<Option<serde_json::Value>, CoreError> {
-    let Some(claims) = check_access_token(ctx, org, issuer, bearer).await? else {
+    let Some((claims, Some(user))) = check_access_token(ctx, org, issuer, bearer).await? else {
         return Ok(None);
     };
-    let Some(uid) = claims.get("uid").and_then(|u| u.as_str()) else {
-        return Ok(None);
-    };
-    let Ok(user) = users::get(ctx, &org.id, uid).await else {
-        return Ok(None);
-    };
-    if user.status != UserStatus::Active {
-        return Ok(None);
-    }
     let scopes: Vec<String> = claims
         .get("scp")
         .and_then(|s| serde_json::from_value(s.clone()).ok())
@@ -102,7 +110,7 @@ pub async fn revoke(
         ctx.store.revoke_family(&org.id, &t.family).await?;
         return Ok(());
     }
-    if let Some(claims) = check_access_token(ctx, org, issuer, token).await?
+    if let Some((claims, _)) = check_access_token(ctx, org, issuer, token).await?
         && claims.get("cid").and_then(|c| c.as_str()) == app.client_id.as_deref()
         && let Some(jti) = claims.get("jti").and_then(|j| j.as_str())
         && let Some(t) = ctx
@@ -131,7 +139,15 @@ pub async fn introspect(
         && t.kind == "refresh"
         && t.app_id == app.id
     {
-        if t.revoked || t.used || t.expires_at <= now {
+        let user = match &t.user_id {
+            Some(u) => ctx.store.user_by_id(&org.id, u).await?,
+            None => None,
+        };
+        if t.revoked
+            || t.used
+            || t.expires_at <= now
+            || !user.is_some_and(|u| current(&u, t.user_gen))
+        {
             return Ok(serde_json::json!({ "active": false }));
         }
         let g: RefreshGrant = serde_json::from_value(t.data).map_err(internal)?;
@@ -142,7 +158,7 @@ pub async fn introspect(
         }));
     }
     match check_access_token(ctx, org, issuer, token).await? {
-        Some(c) if c.get("cid").and_then(|x| x.as_str()) == app.client_id.as_deref() => {
+        Some((c, _)) if c.get("cid").and_then(|x| x.as_str()) == app.client_id.as_deref() => {
             let scope = c
                 .get("scp")
                 .and_then(|s| s.as_array())
