@@ -162,7 +162,8 @@ pub trait UserRepo: Send + Sync {
     /// Moves a user from status `change.from` to `change.to` (compare-and-set): false, with
     /// nothing written, when the stored status is not `from` (it changed meanwhile) or the
     /// user is gone. A change to DEPROVISIONED also ends every session of the user and
-    /// revokes every OAuth token issued to them, in the same transaction.
+    /// revokes every code and OAuth token issued to them (their token generation goes up),
+    /// in the same transaction.
     async fn change_user_status(&self, change: &StatusChange<'_>) -> StoreResult<bool>;
     /// Counts a failed sign-in on an ACTIVE user, from the stored count (concurrent failures
     /// all count), and locks the user (LOCKED_OUT, `status_changed` = `now`) when the count

@@ -78,8 +78,9 @@ pub trait SessionRepo: Send + Sync {
     /// Deletes a session.
     async fn delete_session(&self, org: &OrgId, id_hash: &str) -> StoreResult<()>;
     /// Deletes every session of a user (an administrator signs them out everywhere) and, with
-    /// `revoke_tokens`, revokes every OAuth token issued to the user (refresh tokens and
-    /// access token records), in one transaction.
+    /// `revoke_tokens`, revokes every authorization code and OAuth token issued to the user
+    /// so far (their token generation goes up, see [`crate::model::User::token_gen`]), in
+    /// one transaction.
     async fn delete_user_sessions(
         &self,
         org: &OrgId,
