@@ -18,8 +18,8 @@ use crate::model::app::GrantType;
 use crate::model::{Org, User, UserStatus};
 use crate::ports::{AccessRecord, CodeTake, RefreshTake, StoredToken};
 use crate::service::apps::App;
+use crate::service::keys;
 use crate::service::sessions::{hash_token, random_token};
-use crate::service::{keys, users};
 use federa_claims::{AmrValue, Engine, FactorVerification};
 use federa_oidc::client_auth::{ClientAuthentication, authenticate_request};
 use federa_oidc::id_token::{
@@ -232,16 +232,20 @@ pub async fn token(
                     Some(&auth),
                 ));
             };
-            let user = users::get(ctx, &org.id, uid.as_str()).await?;
-            if user.status != UserStatus::Active || user.token_gen != t.user_gen {
-                ctx.store.revoke_family(&org.id, &t.family).await?;
-                let why = if user.status == UserStatus::Active {
-                    "the user's tokens were revoked"
-                } else {
-                    "the user is not active"
-                };
-                return Ok(oidc_err(OidcError::InvalidGrant(why.into()), Some(&auth)));
-            }
+            // A user deleted after the take is refused like an inactive one (not a 404).
+            let user = match ctx.store.user_by_id(&org.id, uid).await? {
+                Some(u) if u.status == UserStatus::Active && u.token_gen == t.user_gen => u,
+                found => {
+                    ctx.store.revoke_family(&org.id, &t.family).await?;
+                    let why = match found {
+                        Some(u) if u.status == UserStatus::Active => {
+                            "the user's tokens were revoked"
+                        }
+                        _ => "the user is not active",
+                    };
+                    return Ok(oidc_err(OidcError::InvalidGrant(why.into()), Some(&auth)));
+                }
+            };
             let res = issue(
                 ctx, org, issuer, &app, &user, &rg, None, &t.family, None, now,
             )
