@@ -48,18 +48,21 @@ async fn standing(h: &Harness, c: &Client, t: &Issued) -> (u16, u16, Value) {
         .unwrap()
         .status()
         .as_u16();
-    let intro: Value = h
-        .client
+    let intro = introspect(h, c, &t.access).await;
+    (refresh, info, intro["active"].clone())
+}
+
+async fn introspect(h: &Harness, c: &Client, token: &str) -> Value {
+    h.client
         .post(h.url("a.test", "/oauth2/v1/introspect"))
         .basic_auth(&c.id, c.secret.as_ref())
-        .form(&[("token", t.access.as_str())])
+        .form(&[("token", token)])
         .send()
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
-    (refresh, info, intro["active"].clone())
+        .unwrap()
 }
 
 async fn api(h: &Harness, method: reqwest::Method, path: &str) -> u16 {
@@ -92,17 +95,7 @@ async fn clearing_sessions_with_oauth_tokens_revokes_them(h: &Harness) {
         (400, Some("invalid_grant")),
         "{t}"
     );
-    let refresh_intro: Value = h
-        .client
-        .post(h.url("a.test", "/oauth2/v1/introspect"))
-        .basic_auth(&c.id, c.secret.as_ref())
-        .form(&[("token", ana_tokens.refresh.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let refresh_intro = introspect(h, &c, &ana_tokens.refresh).await;
     assert_eq!(refresh_intro["active"], false, "{refresh_intro}");
     assert_eq!(
         standing(h, &c, &ana_tokens).await,

@@ -22,13 +22,19 @@ use std::sync::Arc;
 const T0: i64 = 1_800_000_000_000;
 const HOUR: i64 = 3_600_000;
 
-async fn expired_records_are_removed_after_the_grace_period(db: &TestDb) {
+/// A context whose clock stands at `T0`, and an org.
+async fn setup(db: &TestDb) -> (federa_core::Ctx, Arc<FixedClock>, federa_core::model::Org) {
     let clock = Arc::new(FixedClock::new(Timestamp(T0)));
     let ctx = federa_testkit::ctx_with_clock(db.store().await, clock.clone());
     let org = orgs::create(&ctx, "A", &["a.test".into()], Engine::Identity, "t")
         .await
         .unwrap()
         .org;
+    (ctx, clock, org)
+}
+
+async fn expired_records_are_removed_after_the_grace_period(db: &TestDb) {
+    let (ctx, clock, org) = setup(db).await;
     let input: AppInput = serde_json::from_value(serde_json::json!({
         "name": "oidc_client", "label": "App", "signOnMode": "OPENID_CONNECT",
         "settings": {"oauthClient": {"redirect_uris": ["https://app.example.com/cb"]}}
@@ -216,12 +222,7 @@ contract_test!(
 
 /// More expired records of one kind than a batch holds: one sweep removes them all.
 async fn a_backlog_larger_than_a_batch_goes_in_one_sweep(db: &TestDb) {
-    let clock = Arc::new(FixedClock::new(Timestamp(T0)));
-    let ctx = federa_testkit::ctx_with_clock(db.store().await, clock.clone());
-    let org = orgs::create(&ctx, "A", &["a.test".into()], Engine::Identity, "t")
-        .await
-        .unwrap()
-        .org;
+    let (ctx, clock, org) = setup(db).await;
     let n = u64::from(BATCH) + 7;
     for i in 0..n {
         let key = format!("item-{i}");
