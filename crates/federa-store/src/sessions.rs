@@ -194,10 +194,7 @@ impl SessionRepo for SqlStore {
     ) -> StoreResult<()> {
         let who = || vec![Val::from(org.as_str()), Val::from(user.as_str())];
         let mut batch = Batch::new();
-        batch.push(
-            "DELETE FROM sessions WHERE org_id = $1 AND user_id = $2",
-            who(),
-        );
+        batch.push(crate::users::DELETE_USER_SESSIONS, who());
         if revoke_tokens {
             batch.push(crate::users::REVOKE_USER_TOKENS, who());
         }

@@ -72,6 +72,10 @@ pub(crate) fn login_conflict(e: StoreError) -> StoreError {
 /// What a failed status compare-and-set names (see [`Batch::add_required`]).
 const USER_STATUS: &str = "user in the expected status";
 
+/// Deletes every session of a user (`$1` org, `$2` user).
+pub(crate) const DELETE_USER_SESSIONS: &str =
+    "DELETE FROM sessions WHERE org_id = $1 AND user_id = $2";
+
 /// Revokes every authorization code and OAuth token of a user (`$1` org, `$2` user): their
 /// generation is now older than the user's.
 pub(crate) const REVOKE_USER_TOKENS: &str =
@@ -299,10 +303,7 @@ impl UserRepo for SqlStore {
         if c.to == UserStatus::Deprovisioned {
             // Deactivation ends every session of the user and revokes every OAuth token
             // issued to them (a later reactivation must not bring them back).
-            batch.push(
-                "DELETE FROM sessions WHERE org_id = $1 AND user_id = $2",
-                who(),
-            );
+            batch.push(DELETE_USER_SESSIONS, who());
             batch.push(REVOKE_USER_TOKENS, who());
         }
         let mut lease = self.conn().await?;
